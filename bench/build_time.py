@@ -1,0 +1,97 @@
+"""Build time of the real K562 chr22 5-kb store (Hi-C + 3 tracks) next to the I/O floor measured in the same run.
+
+The floor is what any builder must do: read the chromosome's pixels with cooler and every base of the three
+bigWigs with pyBigWig. Target: build <= 3 x floor. Each measure is repeated (median; the first run warms the
+page cache). A second table splits the build into stages by profiling it (cProfile,
+cumulative time of the library functions the builder calls); 'other' is the rest of `build_store`.
+
+Run: python bench/build_time.py [--repeat 5]
+"""
+from __future__ import annotations
+import argparse, shutil
+from pathlib import Path
+import numpy as np
+from _common import *
+
+TARGET_X = 3.0
+
+def floor_cooler(cool:Path):
+    "Times of the reasonable cooler calls that read every pixel of the map: {name: fn}."
+    import cooler
+    def pixels(): return cooler.Cooler(str(cool)).pixels(join=False)[:]
+    def matrix():
+        clr = cooler.Cooler(str(cool))
+        return clr.matrix(balance=False, as_pixels=True).fetch(clr.chromnames[0])
+    return {'cooler pixels(join=False)[:]': pixels, "cooler matrix(balance=False, as_pixels=True).fetch(chrom)": matrix}
+
+def floor_tracks(tracks:dict):
+    "Read every base of every track with pyBigWig."
+    import pyBigWig
+    def read():
+        for p in tracks.values():
+            bw = pyBigWig.open(str(p))
+            for c, L in bw.chroms().items(): bw.values(c, 0, L, numpy=True)
+            bw.close()
+    return read
+
+# (label, file suffix, function name): cumulative time of each in a profiled build; 'minus' rows subtract a row above
+STAGES = [('Hi-C band: read pixels (h5py, in hic.pixels)', 'hic.py', 'pixels'),
+          ('Hi-C band: fill, end mask, balance (rest of hic_band)', 'hic.py', 'hic_band'),
+          ('Hi-C transform (transform_band)', 'hic.py', 'transform_band'),
+          ('tracks: pyBigWig values() (in bin_track)', '~', "<method 'values' of 'pyBigWig.bigWigFile' objects>"),
+          ('tracks: coverage stats, fmax, bin means (rest of bin_track)', 'tracks.py', 'bin_track'),
+          ('window filters (_status_windows)', 'store.py', '_status_windows'),
+          ('writing (np.save)', '_npyio_impl.py', 'save')]
+NESTED = {1: 0, 4: 3}   # row k's function contains row v's: show the difference
+
+def profile_stages(build, repeat:int)->tuple[dict, float]:
+    "Split `repeat` profiled builds into STAGES by cumulative time per build: ({label: s}, profiled s per build)."
+    import cProfile, pstats
+    pr = cProfile.Profile(); pr.enable()
+    for _ in range(repeat): build()
+    pr.disable()
+    st = pstats.Stats(pr).stats
+    def cum(suffix, name):
+        return sum(v[3] for (f, _, fn), v in st.items() if fn == name and f.endswith(suffix)) / repeat
+    c = [cum(s, n) for _, s, n in STAGES]
+    total = cum('store.py', 'build_store')
+    out = {lab: c[k] - (c[NESTED[k]] if k in NESTED else 0) for k, (lab, _, _) in enumerate(STAGES)}
+    out['other (setup, float16 cast, fingerprints, manifest, rename)'] = total - sum(out.values())
+    return out, total
+
+def main(repeat:int=5):
+    from mixhic.store import build_store
+    quiet_logs()
+    header('build_time: K562 chr22 5-kb store (Hi-C + 3 tracks) vs the cooler + pyBigWig read floor')
+    cool, tracks = k562_inputs()
+    out = OUT/'build_time.mixhic'
+    build = lambda: build_store(cool, {k: str(p) for k, p in tracks.items()}, out, progress=False)
+    t_build = timeit(build, repeat)
+    t_cool = {k: timeit(f, repeat) for k, f in floor_cooler(cool).items()}
+    t_trk = timeit(floor_tracks(tracks), repeat)
+    best = min(t_cool, key=lambda k: med(t_cool[k]))
+    floor = med(t_cool[best]) + med(t_trk)
+    fmt = lambda ts: ', '.join(f'{x:.3f}' for x in ts)
+    rows = [['build_store (default settings, progress=False)', f'{med(t_build):.3f}', fmt(t_build)]]
+    rows += [[f'floor: {k}' + (' (faster)' if k == best else ''), f'{med(v):.3f}', fmt(v)] for k, v in t_cool.items()]
+    rows += [[f'floor: pyBigWig values() per base, {len(tracks)} tracks', f'{med(t_trk):.3f}', fmt(t_trk)],
+             ['floor total (faster cooler call + tracks)', f'{floor:.3f}', '']]
+    print(table(rows, ['measure', 'median s', f'runs (s), {repeat} each']))
+    ratio = med(t_build) / floor
+    print()
+    print(table([['build / floor', f'{ratio:.2f}x', f'<= {TARGET_X:g}x', verdict(ratio <= TARGET_X)]], ['figure', 'value', 'target', 'result']))
+
+    st, total = profile_stages(build, repeat)
+    print(f'\nStages of the build (cProfile of {repeat} builds, cumulative seconds per build; profiled build {total:.3f} s):\n')
+    print(table([[k, f'{v:.3f}', f'{v / total:.0%}'] for k, v in st.items()] + [['build_store total (profiled)', f'{total:.3f}', '100%']],
+                ['stage', 's per build', 'share']))
+    man = json.loads((out/'manifest.json').read_text())
+    print(f"\nstore: {dir_bytes(out):,} bytes, {man['chroms'][next(iter(man['chroms']))]['n_bins']:,} bins, "
+          f"{man['diag']['total']:,} diagonal windows ({man['diag']['ok']:,} kept)")
+    shutil.rmtree(out, ignore_errors=True)
+    return ratio <= TARGET_X
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--repeat', type=int, default=5, help='runs of each measure (median; default 5)')
+    raise SystemExit(0 if main(ap.parse_args().repeat) else 1)
