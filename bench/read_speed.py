@@ -40,7 +40,7 @@ def rate(fn, items, passes:int)->float:
     return len(items) / med(ts)
 
 def breakdown(st, wins:list)->dict:
-    "Microseconds per read of each step of `Store.window` (mirrors the private internals of mixhic.store)."
+    "Microseconds per read of each step of `Store.window` (mirrors the internals of mixhic.store)."
     import torch
     from mixhic import store as S
     k, w = st.cfg.trk_per_bin, st.w
@@ -50,22 +50,19 @@ def breakdown(st, wins:list)->dict:
         for it in items: f(*it)
         return (time.perf_counter() - t) / len(items) * 1e6
     band = {c: st._arr(c, 'hic') for c in st.chroms}; trk = {c: st._arr(c, 'tracks') for c in st.chroms}
-    def gather(c, i, j):
-        rr, oo, r0, r1, o0, o1 = S._grid(w, j - i); return band[c][i + r0:i + r1, o0:o1][rr, oo]
+    def gather(c, i, j): return S.band_window(band[c], i, j, w, dtype=np.float16)
     def tracks16(c, i, j): return np.concatenate([trk[c][i * k:(i + w) * k], trk[c][j * k:(j + w) * k]])
     sub = wins[:2000]
     h16 = [(gather(*x),) for x in sub]; t16 = [(tracks16(*x),) for x in sub]
-    h32 = [(a.astype(np.float32),) for (a,) in h16]; t32 = [(a.astype(np.float32),) for (a,) in t16]
-    return {'Store.window, the whole call': step(st.window),
+    return {'Store.window (float32), the whole call': step(st.window),
+            'Store.window (float16, as stored), the whole call': step(lambda c, i, j: st.window(c, i, j, dtype=np.float16)),
             '  _check (bounds; called in hic() and in trk())': 2 * step(st._check),
-            '  _arr memory-map lookups (2)': step(lambda c, i, j: (st._arr(c, 'hic'), st._arr(c, 'tracks'))),
-            '  _grid (cached index grids of a window shape)': step(lambda c, i, j: S._grid(w, j - i)),
-            '  Hi-C: slice band + fancy-index gather (float16)': step(gather),
-            '  Hi-C: astype float32': step(lambda a: a.astype(np.float32), h16),
+            '  Hi-C: flat np.take gather (float16)': step(gather),
+            '  Hi-C: numpy astype float32': step(lambda a: a.astype(np.float32), h16),
             '  tracks: 2 slices + concatenate (float16)': step(tracks16),
-            '  tracks: astype float32': step(lambda a: a.astype(np.float32), t16),
-            'WindowDataset extra: 2 x torch.from_numpy, [None]': step(lambda h, t: (torch.from_numpy(h)[None], torch.from_numpy(t)),
-                                                                     [(a, b) for (a,), (b,) in zip(h32, t32)])}
+            '  tracks: numpy astype float32': step(lambda a: a.astype(np.float32), t16),
+            'WindowDataset: torch.from_numpy(...).float() of both': step(lambda h, t: (torch.from_numpy(h).float()[None], torch.from_numpy(t).float()),
+                                                                       [(a, b) for (a,), (b,) in zip(h16, t16)])}
 
 def profile(st, wins:list, top:int=14):
     "Print the cProfile of `Store.window` over `wins`, by own time."
