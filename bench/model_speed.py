@@ -1,0 +1,202 @@
+"""Seconds per training step (forward + loss + backward) of the MIX-HIC models on this CPU, against the reference.
+
+Each row runs in its own process (so one model's allocations do not colour the next): it builds the model (seed 0),
+draws one random batch, runs --warmup steps, then times --steps steps and reports the median. A step is what a
+training loop does before the optimiser: `model.zero_grad(set_to_none=True)` (as `optimizer.zero_grad()` does),
+forward, the loss, backward. Loss: BCE on the loop logit, MSE on maps and expression; for pre-training the sum of
+squares of every output (a scalar that uses them all). `torch.set_num_threads(--threads)`, 2 by default.
+Targets, from the reference scripts timed on this machine at batch 2: bimodal loop detection at C=128 takes ~0.39 s
+per forward + backward, pre-training at C=256 ~2.0 s; mixhic must not be slower at the same size. Other rows inform.
+With --profile (or when a target is missed) the torch.profiler tables of the loops C=128 batch-2 step follow (by self
+CPU time, then grouped by input shape). With --variants, the two target rows again under fixes tried by
+monkeypatching (each in a fresh process), next to the library as it is. When CUDA is available the rows are timed on
+the GPU too (bf16 autocast); otherwise the script says 'no GPU'.
+
+Run: python bench/model_speed.py [--steps 7] [--warmup 2] [--threads 2] [--profile] [--variants]
+"""
+from __future__ import annotations
+import argparse, ctypes, json, os, resource, subprocess, sys, time
+from _common import *
+
+# name: (model, modality, preset, preset task, batch, target s/step or None)
+ROWS = {'tiny-pretrain-b8': ('pretrain', None, 'tiny', 'expr', 8, None),
+        'tiny-loops-b8': ('loops', 'bimodal', 'tiny', 'loops', 8, None),
+        'loops128-b2': ('loops', 'bimodal', 'paper', 'loops', 2, 0.39),
+        'loops128-b8': ('loops', 'bimodal', 'paper', 'loops', 8, None),
+        'pretrain256-b2': ('pretrain', None, 'paper', 'expr', 2, 2.0),
+        'pretrain256-b8': ('pretrain', None, 'paper', 'expr', 8, None),
+        'maps128-infer-b2': ('maps', 'infer', 'paper', 'maps', 2, None),
+        'expr256-b2': ('expr', 'bimodal', 'paper', 'expr', 2, None)}
+
+# fixes tried by monkeypatching; each runs in a fresh process (the allocator settings cannot be undone in one)
+VARIANTS = {'as is': 'the library as it is',
+            'down-linear': 'Down1d/Down2d as unfold + F.linear (weight gradient in the weight\'s own layout, no strided copy)',
+            'down-conv': 'Down1d/Down2d as plain nn.Conv1d/nn.Conv2d (oneDNN)',
+            'malloc': 'glibc mallopt: mmap threshold 32 MiB, trim threshold 2 GiB (freed blocks stay mapped: no page faults)',
+            'malloc-env': 'the same through the environment: MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483648',
+            'keep-grads': 'zero_grad(set_to_none=False): gradient buffers are reused, not reallocated each step',
+            'down-linear+malloc': 'both of down-linear and malloc',
+            'math-attn': 'attention as explicit softmax(q k^T / sqrt(e)) v instead of scaled_dot_product_attention',
+            'down-linear+malloc+bf16': 'down-linear and malloc, under torch.autocast(\'cpu\', bfloat16) (numerics change; fast where the CPU has avx512_bf16/AMX)'}
+MALLOC_ENV = {'MALLOC_MMAP_THRESHOLD_': str(32 * 2**20), 'MALLOC_TRIM_THRESHOLD_': str(2 * 2**30)}
+
+def tune_malloc():
+    "Keep freed heap memory mapped (glibc only): M_MMAP_THRESHOLD = 32 MiB (its maximum), M_TRIM_THRESHOLD = 2 GiB."
+    libc = ctypes.CDLL('libc.so.6')
+    if not (libc.mallopt(-3, 32 * 2**20) and libc.mallopt(-1, 2 * 2**30)): raise RuntimeError('mallopt refused')
+
+def patch(variant:str):
+    "Monkeypatch mixhic.layers for `variant` (see VARIANTS)."
+    import torch, torch.nn.functional as F
+    from einops import rearrange
+    from mixhic import layers
+    if 'malloc' in variant and variant != 'malloc-env': tune_malloc()
+    if 'down-linear' in variant:
+        def down1(self, x):
+            cols = F.pad(rearrange(x, 'b t d -> b d t'), (1, 1)).unfold(2, 4, 2)                          # (b, d, t', 4)
+            return F.linear(rearrange(cols, 'b d t k -> b t (d k)'), self.conv.weight.flatten(1), self.conv.bias)
+        def down2(self, x):
+            g = int(round(x.shape[1] ** 0.5))
+            cols = F.unfold(rearrange(x, 'b (y x) d -> b d y x', y=g), 4, padding=1, stride=2)            # (b, d*16, t')
+            return F.linear(cols.transpose(1, 2), self.conv.weight.flatten(1), self.conv.bias)
+        layers.Down1d.forward, layers.Down2d.forward = down1, down2
+    if variant == 'down-conv':
+        layers.Down1d.forward = lambda self, x: rearrange(self.conv(rearrange(x, 'b t d -> b d t')), 'b d t -> b t d')
+        def down2(self, x):
+            g = int(round(x.shape[1] ** 0.5))
+            return rearrange(self.conv(rearrange(x, 'b (y x) d -> b d y x', y=g)), 'b d y x -> b (y x) d')
+        layers.Down2d.forward = down2
+    if variant == 'math-attn':
+        def attn(self, x, ctx=None):
+            ctx = x if ctx is None else ctx
+            q = rearrange(self.q(x), 'b t (h e) -> b h t e', h=self.heads)
+            k, v = rearrange(self.kv(ctx), 'b s (two h e) -> two b h s e', two=2, h=self.heads)
+            o = ((q * q.shape[-1] ** -0.5) @ k.transpose(-1, -2)).softmax(-1) @ v
+            return self.proj(rearrange(o, 'b h t e -> b t (h e)'))
+        layers.Attention.forward = attn
+
+def make(row:str, device:str='cpu'):
+    "The model, a batch and a loss function of `row`."
+    import torch, torch.nn.functional as F
+    from mixhic.layers import ModelCfg
+    from mixhic.model import MixHiC, MixHiCPretrain
+    task, modality, preset, ptask, b, _ = ROWS[row]
+    cfg = ModelCfg.preset(preset, ptask)
+    torch.manual_seed(0)
+    model = (MixHiCPretrain(cfg) if task == 'pretrain' else MixHiC(cfg, task, modality)).to(device).train()
+    hic = torch.rand(b, 1, cfg.win_bins, cfg.win_bins, device=device)
+    trk = torch.rand(b, 2 * cfg.win_bins * cfg.trk_per_bin, cfg.n_tracks, device=device).log1p()
+    if task == 'pretrain': loss = lambda o: sum(v.float().pow(2).sum() for v in o.values())
+    elif task == 'loops':
+        y = torch.randint(0, 2, (b,), device=device).float(); loss = lambda o: F.binary_cross_entropy_with_logits(o.float(), y)
+    else:
+        y = torch.rand(*((b, 1, cfg.win_bins, cfg.win_bins) if task == 'maps' else (b, cfg.win_bins)), device=device)
+        loss = lambda o: F.mse_loss(o.float(), y)
+    return model, cfg, hic, trk, loss
+
+def one(row:str, variant:str='as is', steps:int=7, warmup:int=2, threads:int=2, device:str='cpu')->dict:
+    "Time `row` under `variant`: median seconds per step and the CPU seconds (user, system) and page faults per step."
+    import torch
+    torch.set_num_threads(threads)
+    patch(variant)
+    from mixhic.layers import n_params
+    model, cfg, hic, trk, loss = make(row, device)
+    keep = variant == 'keep-grads'
+    def step():
+        model.zero_grad(set_to_none=not keep)
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=device == 'cuda' or 'bf16' in variant): out = model(hic, trk)
+        loss(out).backward()
+        if device == 'cuda': torch.cuda.synchronize()
+    for _ in range(warmup): step()
+    wall, user, sys_, flt = [], [], [], []
+    for _ in range(steps):
+        r0, t = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        step()
+        wall.append(time.perf_counter() - t); r1 = resource.getrusage(resource.RUSAGE_SELF)
+        user.append(r1.ru_utime - r0.ru_utime); sys_.append(r1.ru_stime - r0.ru_stime); flt.append(r1.ru_minflt - r0.ru_minflt)
+    return dict(row=row, variant=variant, C=cfg.C, params=n_params(model), s=med(wall), s_min=min(wall), user=med(user),
+                sys=med(sys_), faults=med(flt), peak_gib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
+
+def spawn(row:str, variant:str, a, device:str='cpu')->dict:
+    "Run `one` in a fresh process and return its result (or {'error': ...})."
+    env = {**os.environ, **(MALLOC_ENV if variant == 'malloc-env' else {})}
+    cmd = [sys.executable, __file__, '--one', row, '--variant', variant, '--steps', str(a.steps), '--warmup', str(a.warmup),
+           '--threads', str(a.threads), '--device', device]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    try: return json.loads(r.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError): return {'row': row, 'variant': variant, 'error': (r.stderr or r.stdout).strip()[-400:]}
+
+def describe(row:str)->str:
+    task, modality = ROWS[row][:2]
+    return 'pre-training' if task == 'pretrain' else f'{task} {modality}'
+
+def profile(threads:int=2, top:int=15):
+    "Print the torch.profiler tables of 3 loops C=128 batch-2 steps, by self CPU time (plain, then by input shape)."
+    import torch
+    from torch.profiler import profile as prof, ProfilerActivity
+    torch.set_num_threads(threads)
+    model, cfg, hic, trk, loss = make('loops128-b2')
+    def step(): model.zero_grad(set_to_none=True); loss(model(hic, trk)).backward()
+    for _ in range(2): step()
+    with prof(activities=[ProfilerActivity.CPU], record_shapes=True) as p:
+        for _ in range(3): step()
+    print('\ntorch.profiler, 3 steps of bimodal loops C=128 batch 2 (times are totals over the 3 steps):\n\n```')
+    print(p.key_averages().table(sort_by='self_cpu_time_total', row_limit=top))
+    print(p.key_averages(group_by_input_shape=True).table(sort_by='self_cpu_time_total', row_limit=top + 5,
+                                                            max_name_column_width=36, max_shapes_column_width=64))
+    print('```')
+
+def main(a)->bool:
+    import torch
+    header('model_speed: forward + backward seconds per training step')
+    print(f"torch {torch.__version__}, {a.threads} threads (torch.set_num_threads), oneDNN {torch.backends.mkldnn.is_available()}, "
+          f"MKL {torch.backends.mkl.is_available()}; median of {a.steps} steps after {a.warmup} warm-up steps, each row in its own process\n")
+    rows, ok, res = [], True, {}
+    for row, (task, modality, preset, _, b, target) in ROWS.items():
+        r = res[row] = spawn(row, 'as is', a)
+        if 'error' in r: rows.append([describe(row), preset, '', '', b, 'error', '', '', '', '', '', r['error'][-80:]]); ok = False; continue
+        met = target is None or r['s'] <= target; ok &= met
+        rows.append([describe(row), preset, r['C'], f"{r['params'] / 1e6:.1f}", b, f"{r['s']:.3f}", f"{r['s_min']:.3f}", f"{r['s'] / b:.3f}",
+                     f"{r['sys']:.2f}", f"{r['peak_gib']:.1f}", f'<= {target:.2f} s' if target else '-', verdict(met) if target else 'info'])
+    print(table(rows, ['model', 'preset', 'C', 'params (M)', 'batch', 's / step', 'fastest', 's / sample', 'of which system s', 'peak RSS (GiB)', 'target', 'result']))
+    print('\n(s / step: median wall seconds of zero_grad + forward + loss + backward, judged against the target; fastest: the'
+          ' quickest timed step; system s: kernel CPU seconds per step, mostly page faults on freshly allocated gradient and'
+          ' activation buffers. This VM shares its host: a row far above its fastest step, or a tiny row above ~0.1 s,'
+          ' was disturbed, so rerun before reading a FAIL)\n')
+    if torch.cuda.is_available():
+        grow = []
+        for row, (task, modality, preset, _, b, _) in ROWS.items():
+            r = spawn(row, 'as is', a, 'cuda')
+            grow.append([describe(row), preset, b, r.get('error', f"{r.get('s', 0) * 1e3:.1f}"), f"{r['s'] / b * 1e3:.2f}" if 's' in r else ''])
+        print(f'GPU ({torch.cuda.get_device_name(0)}), bf16 autocast:\n')
+        print(table(grow, ['model', 'preset', 'batch', 'ms / step', 'ms / sample']) + '\n')
+    else: print('no GPU (torch.cuda.is_available() is False): GPU timings skipped\n')
+    if a.variants:
+        print('Fixes tried by monkeypatching, on the two target rows (each cell a fresh process; median s / step, '
+              'system s and page faults per step):\n')
+        vrows = []
+        for v, what in VARIANTS.items():
+            cells = [v]
+            for row in ('loops128-b2', 'pretrain256-b2'):
+                r = res[row] if v == 'as is' else spawn(row, v, a)
+                cells += ['error'] * 3 if 'error' in r else [f"{r['s']:.3f}", f"{r['sys']:.2f}", f"{r['faults']:,.0f}"]
+            vrows.append(cells + [what])
+        print(table(vrows, ['variant', 'loops C=128 b=2 s', 'sys s', 'faults', 'pretrain C=256 b=2 s', 'sys s', 'faults', 'what']))
+        print('\n(timings on a shared 2-core VM wander by +-15 % from run to run: compare within one table, and rerun. Also tried'
+              ' once, not repeated here: torch.compile of the loops model, 146 s to compile and 0.43 s / step, no gain)\n')
+    if a.profile or not ok: profile(a.threads)
+    return ok
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--steps', type=int, default=7, help='timed steps per row (median; default 7)')
+    ap.add_argument('--warmup', type=int, default=2, help='untimed steps first (default 2)')
+    ap.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
+    ap.add_argument('--profile', action='store_true', help='print the torch.profiler tables of the loops C=128 batch-2 step')
+    ap.add_argument('--variants', action='store_true', help='also time the target rows under the fixes tried by monkeypatching')
+    ap.add_argument('--one', choices=list(ROWS), help=argparse.SUPPRESS)
+    ap.add_argument('--variant', default='as is', choices=list(VARIANTS), help=argparse.SUPPRESS)
+    ap.add_argument('--device', default='cpu', help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.one: print(json.dumps(one(a.one, a.variant, a.steps, a.warmup, a.threads, a.device))); raise SystemExit(0)
+    raise SystemExit(0 if main(a) else 1)
