@@ -12,7 +12,7 @@ CPU time, then grouped by input shape). With --variants, the two target rows aga
 monkeypatching (each in a fresh process), next to the library as it is. When CUDA is available the rows are timed on
 the GPU too (bf16 autocast); otherwise the script says 'no GPU'.
 
-Run: python bench/model_speed.py [--steps 7] [--warmup 2] [--threads 2] [--profile] [--variants]
+Run: python bench/model_speed.py [--steps 7] [--warmup 2] [--threads 2] [--profile] [--variants [--rounds 3]]
 """
 from __future__ import annotations
 import argparse, ctypes, json, os, resource, subprocess, sys, time
@@ -172,14 +172,20 @@ def main(a)->bool:
         print(table(grow, ['model', 'preset', 'batch', 'ms / step', 'ms / sample']) + '\n')
     else: print('no GPU (torch.cuda.is_available() is False): GPU timings skipped\n')
     if a.variants:
-        print('Fixes tried by monkeypatching, on the two target rows (each cell a fresh process; median s / step, '
-              'system s and page faults per step):\n')
+        print(f'Fixes tried by monkeypatching, on the two target rows (each cell a fresh process per round, {a.rounds} round(s) with '
+              'the variants interleaved; median over rounds of the median s / step, system s and page faults per step):\n')
+        got = {}                                  # (variant, row) -> results, one per round; variants interleaved per round
+        for k in range(a.rounds):
+            for v in VARIANTS:
+                for row in ('loops128-b2', 'pretrain256-b2'):
+                    got.setdefault((v, row), []).append(res[row] if v == 'as is' and k == 0 else spawn(row, v, a))
         vrows = []
         for v, what in VARIANTS.items():
             cells = [v]
             for row in ('loops128-b2', 'pretrain256-b2'):
-                r = res[row] if v == 'as is' else spawn(row, v, a)
-                cells += ['error'] * 3 if 'error' in r else [f"{r['s']:.3f}", f"{r['sys']:.2f}", f"{r['faults']:,.0f}"]
+                rs = got[(v, row)]
+                if any('error' in r for r in rs): cells += ['error'] * 3; continue
+                cells += [f"{med([r['s'] for r in rs]):.3f}", f"{med([r['sys'] for r in rs]):.2f}", f"{med([r['faults'] for r in rs]):,.0f}"]
             vrows.append(cells + [what])
         print(table(vrows, ['variant', 'loops C=128 b=2 s', 'sys s', 'faults', 'pretrain C=256 b=2 s', 'sys s', 'faults', 'what']))
         print('\n(timings on a shared 2-core VM wander by +-15 % from run to run: compare within one table, and rerun. Also tried'
@@ -194,6 +200,7 @@ if __name__ == '__main__':
     ap.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
     ap.add_argument('--profile', action='store_true', help='print the torch.profiler tables of the loops C=128 batch-2 step')
     ap.add_argument('--variants', action='store_true', help='also time the target rows under the fixes tried by monkeypatching')
+    ap.add_argument('--rounds', type=int, default=1, help='with --variants: interleaved rounds over the variants (median; default 1, use 3+ on a busy host)')
     ap.add_argument('--one', choices=list(ROWS), help=argparse.SUPPRESS)
     ap.add_argument('--variant', default='as is', choices=list(VARIANTS), help=argparse.SUPPRESS)
     ap.add_argument('--device', default='cpu', help=argparse.SUPPRESS)

@@ -199,6 +199,16 @@ def test_every_param_gets_grad_from_real_loss(task, modality):
     assert no_grad_params(model) == []
     assert all(torch.isfinite(p.grad).all() for p in model.parameters())
 
+@pytest.mark.parametrize('task,modality', COMBOS)
+def test_modality_reads_only_its_inputs(task, modality):
+    "'tracks' and 'infer' ignore the Hi-C window, 'hic' ignores the tracks, 'bimodal' reads both."
+    model = tiny_model(task, modality).eval()
+    hic, trk = inputs(model.cfg, b=2, seed=0)
+    hic2, trk2 = inputs(model.cfg, b=2, seed=1)
+    with torch.no_grad(): y, y_hic, y_trk = model(hic, trk), model(hic2, trk), model(hic, trk2)
+    assert torch.equal(y, y_hic) == (modality in ('tracks', 'infer'))
+    assert torch.equal(y, y_trk) == (modality == 'hic')
+
 def test_unused_params_finds_an_unused_one():
     "The check above can fail: a module that takes no part in the forward pass is reported."
     model = tiny_model('loops', 'tracks')
