@@ -10,6 +10,10 @@ from helpers import REPO, write_cool, write_bigwig, write_text
 
 def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: takes more than ~20 s (packaging, long builds); CI runs these too')
+    # CI runs two test processes on two cores: each (and every subprocess it starts) computes on one thread, since
+    # two processes with two OpenMP threads each on two cores spin against each other and train ~10x slower
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    import torch; torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
 
 # ---------------------------------------------------------------------------------------------------------------
 # real data: ../shared/data/real next to the repository, or MIXHIC_REAL_DATA

@@ -58,10 +58,10 @@ def task_loss(task:str, out:torch.Tensor, seed:int=1)->torch.Tensor:
     if task == 'loops': return F.binary_cross_entropy_with_logits(out, torch.randint(0, 2, out.shape, generator=g).float())
     return F.mse_loss(out, torch.rand(out.shape, generator=g))
 
-def pretrain_loss(o:dict, tau:float=0.07)->torch.Tensor:
-    "A stand-in for the pre-training losses of SPEC: InfoNCE on the invariant parts, orthogonality, mapping distance."
+def pretrain_loss(o:dict)->torch.Tensor:
+    "A stand-in for the pre-training losses of SPEC: InfoNCE on the invariant parts (learnable temperature), orthogonality, mapping distance."
     e, m = F.normalize(o['I_E'].mean(1), dim=-1), F.normalize(o['I_M'].mean(1), dim=-1)
-    logits, y = e @ m.T / tau, torch.arange(len(e))
+    logits, y = e @ m.T / o['tau'], torch.arange(len(e))
     nce = (F.cross_entropy(logits, y) + F.cross_entropy(logits.T, y)) / 2
     orth = ((o['I_E'].mean(1) * o['S_E'].mean(1)).sum(-1) ** 2 + (o['I_M'].mean(1) * o['S_M'].mean(1)).sum(-1) ** 2).mean()
     mapping = (o['e2m'] - o['M']).pow(2).sum(-1).mean() + (o['m2e'] - o['E']).pow(2).sum(-1).mean()
@@ -72,8 +72,8 @@ def no_grad_params(model:nn.Module)->list[str]:
     return [n for n, p in model.named_parameters() if p.grad is None or not bool(p.grad.abs().sum() > 0)]
 
 def outputs(out)->dict:
-    "Outputs of a task model (a tensor) or the pre-training model (a dict) as a dict."
-    return out if isinstance(out, dict) else {'out': out}
+    "Per-sample outputs of a task model (a tensor) or the pre-training model (a dict, less its scalar temperature) as a dict."
+    return {k: v for k, v in out.items() if v.ndim} if isinstance(out, dict) else {'out': out}
 
 # ---------------------------------------------------------------------------------------------------------------
 # presets
@@ -110,7 +110,7 @@ def test_pretrain_shapes(preset, dev, n_tracks):
     cfg = ModelCfg.preset(preset, 'expr', n_tracks=n_tracks); C = cfg.C   # paper pre-training: C = 256
     with torch.no_grad(): o = build(MixHiCPretrain, cfg, device=dev).eval()(*inputs(cfg, device=dev))
     want = {'I_E': (B, 12, 4 * C), 'S_E': (B, 12, 4 * C), 'I_M': (B, 9, 4 * C), 'S_M': (B, 9, 4 * C),
-            'E': (B, 12, 8 * C), 'M': (B, 9, 8 * C), 'e2m': (B, 9, 8 * C), 'm2e': (B, 12, 8 * C)}
+            'E': (B, 12, 8 * C), 'M': (B, 9, 8 * C), 'e2m': (B, 9, 8 * C), 'm2e': (B, 12, 8 * C), 'tau': ()}
     assert {k: tuple(v.shape) for k, v in o.items()} == want
 
 @pytest.mark.parametrize('task,modality', COMBOS)

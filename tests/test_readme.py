@@ -18,7 +18,7 @@ def test_readme_opens_with_picture_and_two_setup_commands():
     cmds = _commands(text[text.index('## Install and run'):text.index('## Your own data')])
     assert len(cmds) == 2
     main, test = cmds
-    for step in ('mixhic synth', 'mixhic build', 'mixhic info', 'torch==2.13.0'): assert step in main
+    for step in ('pip install -e .', 'mixhic demo', 'torch==2.13.0'): assert step in main
     assert 'nbdev_test' in test and 'pytest tests' in test
 
 def test_ci_runs_the_readme_test_command():

@@ -1,0 +1,115 @@
+"""Pre-training (`mixhic.pretrain`): resume reproduces an uninterrupted run exactly, checkpoints and their guards, losses.
+
+Runs use the tiny preset on the session's small synthetic store (chr1 3 Mb for training, chr2 2 Mb for validation:
+about 40 and 20 windows, so an epoch is about a second on one CPU thread). Distributed training is in test_ddp.py.
+"""
+from __future__ import annotations
+import csv, math, shutil
+from pathlib import Path
+import pytest, torch
+from mixhic.data import Split
+from mixhic.layers import ModelCfg
+from mixhic.model import MixHiCPretrain
+from mixhic.pretrain import PretrainCfg, pretrain, contrastive_loss, load_checkpoint, load_pretrain_model, retrieval_top1
+
+SPLIT = Split(by='chrom', train=('chr1',), valid=('chr2',), test=())
+
+def cfg(epochs:int, bs:int=16)->PretrainCfg:
+    # warmup=1: the first epoch is contrastive-only, so a resume must also come back with the right loss weights;
+    # noise on the training tracks: a resume must also restore the random generators the noise is drawn from
+    return PretrainCfg(preset='tiny', epochs=epochs, bs=bs, lr=1e-3, warmup=1, seed=3, noise_std=0.1)
+
+@pytest.fixture(autouse=True, scope='module')
+def one_thread():
+    # tiny models gain nothing from more threads, and two processes with two threads each on two cores spin
+    n = torch.get_num_threads(); torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+@pytest.fixture(scope='module')
+def run1(synth_store, tmp_path_factory)->Path:
+    "A 1-epoch run folder (last.pt, best.pt, history.csv, loss.png). Read-only: tests copy it before resuming."
+    out = tmp_path_factory.mktemp('pretrain')/'run1'
+    pretrain(synth_store, out, cfg(1), SPLIT)
+    return out
+
+def same(a, b, where='')->list:
+    "Paths where nested checkpoint values `a` and `b` differ (tensors by torch.equal, the rest by ==)."
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        ok = isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b)
+        return [] if ok else [where]
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b): return [f'{where} keys {sorted(set(a) ^ set(b))}']
+        return [d for k in a for d in same(a[k], b[k], f'{where}.{k}')]
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        if len(a) != len(b): return [f'{where} length {len(a)} != {len(b)}']
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in same(x, y, f'{where}[{i}]')]
+    return [] if a == b else [f'{where}: {a!r} != {b!r}']
+
+def history_rows(out:Path)->list[dict]:
+    with open(out/'history.csv', newline='') as f: return list(csv.DictReader(f))
+
+def test_resume_equals_uninterrupted(synth_store, run1, tmp_path):
+    "2 epochs in one go == 1 epoch, then resume=True up to 2: same weights, optimiser state and history, bit for bit."
+    full = pretrain(synth_store, tmp_path/'full', cfg(2), SPLIT, plot=False)
+    part = tmp_path/'part'; shutil.copytree(run1, part)
+    resumed = pretrain(synth_store, part, cfg(2), SPLIT, resume=True, plot=False)
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert list(a) == list(b)
+    assert not [k for k in a if not torch.equal(a[k], b[k])], 'weights differ after resuming'
+    ca, cb = torch.load(tmp_path/'full'/'last.pt', weights_only=True), torch.load(part/'last.pt', weights_only=True)
+    assert ca['epoch'] == cb['epoch'] == 2
+    assert not same(ca['model'], cb['model'])
+    assert ca['opt']['state'], 'last.pt holds no optimiser state'
+    assert not same(ca['opt'], cb['opt']), same(ca['opt'], cb['opt'])[:5]
+    assert not same(ca['rng'], cb['rng'])
+    # the history agrees too, but for 'time': fastai's train_loss is a running average over batches, carried over in
+    # the checkpoint, so the resumed run's epoch-2 value also averages epoch 1's batches, as the uninterrupted run's does
+    keep = lambda h: [{k: v for k, v in r.items() if k != 'time'} for r in h]
+    assert keep(ca['history']) == keep(cb['history'])
+    assert [r['warmup'] for r in cb['history']] == [True, False]
+    assert len(history_rows(part)) == 2
+    # resuming a finished run does nothing and returns its weights
+    again = pretrain(synth_store, part, cfg(2), SPLIT, resume=True, plot=False)
+    assert not same(again.model.state_dict(), b)
+    assert torch.load(part/'last.pt', weights_only=True)['epoch'] == 2
+
+def test_refuses_to_overwrite_or_change_settings(synth_store, run1):
+    before = (run1/'last.pt').read_bytes()
+    with pytest.raises(ValueError, match='resume'):
+        pretrain(synth_store, run1, cfg(2), SPLIT, plot=False)                  # a fresh run over an existing one
+    with pytest.raises(ValueError, match=r'\bbs\b'):
+        pretrain(synth_store, run1, cfg(2, bs=8), SPLIT, resume=True, plot=False)  # resuming with another batch size
+    assert (run1/'last.pt').read_bytes() == before                              # and neither touched the run
+
+def test_checkpoint_contents(run1):
+    ck = torch.load(run1/'last.pt', map_location='cpu', weights_only=True)     # plain tensors and containers only
+    assert {'model', 'opt', 'epoch', 'rng', 'model_cfg', 'train_cfg', 'history'} <= set(ck)
+    assert ck['epoch'] == 1 and len(ck['history']) == 1
+    assert ck['train_cfg']['bs'] == 16 and ck['train_cfg']['epochs'] == 1
+    rows = history_rows(run1)
+    assert len(rows) == 1 and int(rows[0]['epoch']) == 1                         # one row per epoch
+    assert {'train_loss', 'valid_loss', 'contrastive', 'orthogonality', 'mapping', 'tau'} <= set(rows[0])
+    assert math.isfinite(float(rows[0]['valid_loss']))
+    assert (run1/'best.pt').exists() and (run1/'loss.png').stat().st_size > 0
+    model, ck2 = load_pretrain_model(run1/'last.pt')                            # the weights rebuild the model
+    assert isinstance(model, MixHiCPretrain) and not model.training
+    assert not same(model.state_dict(), ck['model'])
+    assert ModelCfg(**ck2['model_cfg']) == model.cfg
+
+def test_contrastive_loss_limits():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(8, 12, 64, generator=g)
+    loss, t_em, t_me = contrastive_loss(x, x.clone(), torch.tensor(0.01))    # every pair identical, lowest temperature
+    assert loss.item() < 1e-4 and t_em.item() == 1 and t_me.item() == 1
+    b = 64
+    loss, *_ = contrastive_loss(torch.randn(b, 12, 256, generator=g), torch.randn(b, 9, 256, generator=g), torch.tensor(1.0))
+    assert abs(loss.item() - math.log(b)) < 0.05                                # unrelated vectors: chance, log(b)
+    assert retrieval_top1(torch.eye(4).numpy(), torch.eye(4).numpy()) == (1.0, 1.0)
+
+def test_load_checkpoint_rejects_other_files(tmp_path):
+    junk = tmp_path/'junk.pt'; junk.write_bytes(b'not a checkpoint at all')
+    with pytest.raises(ValueError, match='junk.pt'): load_checkpoint(junk)
+    other = tmp_path/'other.pt'; torch.save({'weights': torch.zeros(2)}, other)   # a torch file, not ours
+    with pytest.raises(ValueError, match='other.pt'): load_checkpoint(other)
+    with pytest.raises(FileNotFoundError, match='missing.pt'): load_checkpoint(tmp_path/'missing.pt')
