@@ -16,12 +16,6 @@ from mixhic.pretrain import PretrainCfg, pretrain
 WORKER = Path(__file__).with_name('ddp_worker.py')
 SPLIT = Split(by='chrom', train=('chr1', 'chr2'), valid=('chr3',), test=())
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    n = torch.get_num_threads(); torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 @pytest.fixture(scope='module')
 def genome_store(tmp_path_factory)->Path:
     "A store of the default synthetic genome (chr1-chr3, 24 Mb: about 270 training and 80 validation windows)."

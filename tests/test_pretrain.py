@@ -19,13 +19,6 @@ def cfg(epochs:int, bs:int=16)->PretrainCfg:
     # noise on the training tracks: a resume must also restore the random generators the noise is drawn from
     return PretrainCfg(preset='tiny', epochs=epochs, bs=bs, lr=1e-3, warmup=1, seed=3, noise_std=0.1)
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    # tiny models gain nothing from more threads, and two processes with two threads each on two cores spin
-    n = torch.get_num_threads(); torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 @pytest.fixture(scope='module')
 def run1(synth_store, tmp_path_factory)->Path:
     "A 1-epoch run folder (last.pt, best.pt, history.csv, loss.png). Read-only: tests copy it before resuming."
