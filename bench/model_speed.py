@@ -4,7 +4,8 @@ Each row runs in its own process (so one model's allocations do not colour the n
 draws one random batch, runs --warmup steps, then times --steps steps and reports the median. A step is what a
 training loop does before the optimiser: `model.zero_grad(set_to_none=True)` (as `optimizer.zero_grad()` does),
 forward, the loss, backward. Loss: BCE on the loop logit, MSE on maps and expression; for pre-training the sum of
-squares of every output (a scalar that uses them all). `torch.set_num_threads(--threads)`, 2 by default.
+squares of every output (a scalar that uses them all). `torch.set_num_threads(--threads)`, 2 by default. Rows run as
+training does on CPU: after `mixhic.core.tune_malloc()` (the 'plain-malloc' variant shows the cost without it).
 Targets, from the reference scripts timed on this machine at batch 2: bimodal loop detection at C=128 takes ~0.39 s
 per forward + backward, pre-training at C=256 ~2.0 s; mixhic must not be slower at the same size. Other rows inform.
 With --profile (or when a target is missed) the torch.profiler tables of the loops C=128 batch-2 step follow (by self
@@ -15,7 +16,7 @@ the GPU too (bf16 autocast); otherwise the script says 'no GPU'.
 Run: python bench/model_speed.py [--steps 7] [--warmup 2] [--threads 2] [--profile] [--variants [--rounds 3]]
 """
 from __future__ import annotations
-import argparse, ctypes, json, os, resource, subprocess, sys, time
+import argparse, json, os, resource, subprocess, sys, time
 from _common import *
 
 # name: (model, modality, preset, preset task, batch, target s/step or None)
@@ -29,28 +30,21 @@ ROWS = {'tiny-pretrain-b8': ('pretrain', None, 'tiny', 'expr', 8, None),
         'expr256-b2': ('expr', 'bimodal', 'paper', 'expr', 2, None)}
 
 # fixes tried by monkeypatching; each runs in a fresh process (the allocator settings cannot be undone in one)
-VARIANTS = {'as is': 'the library as it is',
+VARIANTS = {'as is': 'the library as training runs it: mixhic.core.tune_malloc() applied (pretrain and finetune call it on CPU)',
+            'plain-malloc': 'without tune_malloc: glibc\'s default mmap/trim thresholds (freed big blocks unmapped, page faults on reuse)',
             'down-linear': 'Down1d/Down2d as unfold + F.linear (weight gradient in the weight\'s own layout, no strided copy)',
             'down-conv': 'Down1d/Down2d as plain nn.Conv1d/nn.Conv2d (oneDNN)',
-            'malloc': 'glibc mallopt: mmap threshold 32 MiB, trim threshold 2 GiB (freed blocks stay mapped: no page faults)',
-            'malloc-env': 'the same through the environment: MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483648',
             'keep-grads': 'zero_grad(set_to_none=False): gradient buffers are reused, not reallocated each step',
-            'down-linear+malloc': 'both of down-linear and malloc',
             'math-attn': 'attention as explicit softmax(q k^T / sqrt(e)) v instead of scaled_dot_product_attention',
-            'down-linear+malloc+bf16': 'down-linear and malloc, under torch.autocast(\'cpu\', bfloat16) (numerics change; fast where the CPU has avx512_bf16/AMX)'}
-MALLOC_ENV = {'MALLOC_MMAP_THRESHOLD_': str(32 * 2**20), 'MALLOC_TRIM_THRESHOLD_': str(2 * 2**30)}
-
-def tune_malloc():
-    "Keep freed heap memory mapped (glibc only): M_MMAP_THRESHOLD = 32 MiB (its maximum), M_TRIM_THRESHOLD = 2 GiB."
-    libc = ctypes.CDLL('libc.so.6')
-    if not (libc.mallopt(-3, 32 * 2**20) and libc.mallopt(-1, 2 * 2**30)): raise RuntimeError('mallopt refused')
+            'bf16': 'under torch.autocast(\'cpu\', bfloat16) (numerics change; fast only where the CPU has avx512_bf16/AMX)'}
 
 def patch(variant:str):
     "Monkeypatch mixhic.layers for `variant` (see VARIANTS)."
     import torch, torch.nn.functional as F
     from einops import rearrange
     from mixhic import layers
-    if 'malloc' in variant and variant != 'malloc-env': tune_malloc()
+    from mixhic.core import tune_malloc
+    if variant != 'plain-malloc': tune_malloc()
     if 'down-linear' in variant:
         def down1(self, x):
             cols = F.pad(rearrange(x, 'b t d -> b d t'), (1, 1)).unfold(2, 4, 2)                          # (b, d, t', 4)
@@ -119,7 +113,7 @@ def one(row:str, variant:str='as is', steps:int=7, warmup:int=2, threads:int=2, 
 
 def spawn(row:str, variant:str, a, device:str='cpu')->dict:
     "Run `one` in a fresh process and return its result (or {'error': ...})."
-    env = {**os.environ, **(MALLOC_ENV if variant == 'malloc-env' else {})}
+    env = dict(os.environ)
     cmd = [sys.executable, __file__, '--one', row, '--variant', variant, '--steps', str(a.steps), '--warmup', str(a.warmup),
            '--threads', str(a.threads), '--device', device]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
