@@ -1,0 +1,55 @@
+"""The paper's analyses as commands: `mixhic ablate`, `mixhic perturb`, `mixhic robust` (mixhic.analyses)."""
+import numpy as np, pandas as pd, pytest, torch
+from helpers import run_cli
+
+SPLIT = ['--split', 'chrom', '--train-chroms', 'chr1', '--valid-chroms', 'chr2']
+
+@pytest.fixture(scope='module')
+def runs(synth_store, tmp_path_factory):
+    "An ablation of two loop variants from scratch (1 epoch each), through the command line."
+    out = tmp_path_factory.mktemp('abl')/'abl'
+    r = run_cli(['ablate', synth_store, '--tasks', 'loops', '--variants', 'bimodal,hic', '--epochs', 1, '--bs', 16, '--out', out, *SPLIT])
+    assert r.returncode == 0, r.stderr
+    return out, r.stdout
+
+def test_ablate_table(runs):
+    out, stdout = runs
+    tab = pd.read_csv(out/'ablation.csv', header=[0, 1], index_col=0)
+    assert sorted(tab.index) == ['baseline', 'bimodal (scratch)', 'hic (scratch)']
+    assert [c for c in tab.columns] == [('loops', 'auroc'), ('loops', 'auprc'), ('loops', 'f1')]
+    assert tab.loc['baseline'].notna().all() and 'bimodal (scratch)' in stdout
+    assert (out/'loops-bimodal-scratch'/'best.pt').exists() and (out/'loops-hic-scratch'/'best.pt').exists()
+
+def test_perturb(runs, tmp_path, synth_store):
+    out, _ = runs
+    r = run_cli(['perturb', synth_store, '--model', out/'loops-bimodal-scratch'/'best.pt', '--which', 'valid', '--ratios', '1,0.5,0', '--out', tmp_path/'p.csv'])
+    assert r.returncode == 0, r.stderr
+    df = pd.read_csv(tmp_path/'p.csv')
+    assert df.ratio.tolist() == [1.0, 0.5, 0.0] and df.mean_change.iloc[0] == pytest.approx(0, abs=1e-6)
+    assert df.recall.between(0, 1).all() and (df.loops == df.loops.iloc[0]).all() and df.loops.iloc[0] > 3
+    r = run_cli(['perturb', synth_store, '--model', out/'loops-hic-scratch'/'best.pt', '--which', 'valid', '--out', tmp_path/'q.csv'])
+    assert r.returncode == 1 and 'reads no tracks' in r.stderr and not (tmp_path/'q.csv').exists()
+    r = run_cli(['perturb', synth_store, '--model', out/'loops-bimodal-scratch'/'best.pt', '--ratios', '1,x', '--out', tmp_path/'q.csv'])
+    assert r.returncode == 1 and '--ratios expects numbers' in r.stderr
+
+def test_attenuate_anchors():
+    from mixhic.analyses import attenuate_anchors
+    x = torch.rand(3, 5000, 2) * 4
+    half = attenuate_anchors(x, 0.5, width=3)
+    raw = lambda t: torch.exp2(t) - 1
+    assert torch.allclose(raw(half[:, 1200:1350]), 0.5 * raw(x[:, 1200:1350]), atol=1e-4)       # anchor 1, bins 24-26
+    assert torch.allclose(raw(half[:, 3700:3850]), 0.5 * raw(x[:, 3700:3850]), atol=1e-4)       # anchor 2
+    assert torch.equal(half[:, :1200], x[:, :1200]) and torch.equal(half[:, 1350:3700], x[:, 1350:3700])
+    with pytest.raises(ValueError, match='ratio must be in'): attenuate_anchors(x, 1.5)
+
+def test_robust(runs, tmp_path, synth_store):
+    out, _ = runs
+    r = run_cli(['robust', synth_store, '--model', out/'loops-hic-scratch'/'best.pt', '--which', 'valid', '--noise', 'dropout,saltpepper',
+                 '--rates', '0,0.5', '--out', tmp_path/'r.csv'])
+    assert r.returncode == 0, r.stderr
+    df = pd.read_csv(tmp_path/'r.csv')
+    assert len(df) == 4 and set(df.noise) == {'dropout', 'saltpepper'}
+    clean = df[df.rate == 0]
+    assert clean.auroc.nunique() == 1                                   # no noise: the same result whatever the kind
+    r = run_cli(['robust', synth_store, '--model', out/'loops-hic-scratch'/'best.pt', '--noise', 'pink', '--out', tmp_path/'s.csv'])
+    assert r.returncode == 1 and "unknown Hi-C noise 'pink'" in r.stderr
