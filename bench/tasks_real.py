@@ -78,7 +78,7 @@ def main(a)->bool:
     header('tasks_real: K562 chr22 maps and expression against baselines; genome-wide map prediction cost')
     quiet_logs()
     rows = tasks(a)
-    print(table(rows, ['run', 'metric (test block)', 'mixhic', 'baseline', 'mixhic - baseline', 'epochs run', 'seconds']))
+    print(table(rows, ['run', 'metric (test block)', 'mixhic', 'baseline', 'mixhic - baseline', 'best epoch', 'seconds']))
     print('\n(baselines: the mean map of the training windows at each distance for maps; the mean log2(1 + TPM) of the training '
           'genes for expression, whose Pearson is undefined)\n')
     res = {'tasks': rows}
