@@ -285,3 +285,15 @@ def test_mean_baseline():
     b[0, 0] = 9; assert b[1, 0] == 3                                           # rows are copies, not views
     with pytest.raises(ValueError, match='n=-1'): mean_baseline([1.], -1)
     with pytest.raises(ValueError, match='non-empty'): mean_baseline([], 3)
+
+def test_loop_recovery_tolerance_and_order():
+    from mixhic.metrics import loop_recovery
+    known = pd.DataFrame({'chrom': ['chr1', 'chr1'], 'a': [10, 40], 'b': [20, 80]})
+    # two calls near the same known loop: only the better-scored one matches; one call two bins off misses at tol 1
+    called = pd.DataFrame({'chrom': ['chr1'] * 3, 'a': [11, 10, 42], 'b': [19, 21, 80], 'score': [0.5, 0.9, 0.8]})
+    r = loop_recovery(called, known, tol=1)
+    assert (r['n_matched'], r['precision'], r['recall']) == (1, 1 / 3, 0.5)
+    assert r['auprc'] == pytest.approx(0.5)                 # the top call is right: precision 1 at recall 1/2
+    assert loop_recovery(called, known, tol=2)['n_matched'] == 2
+    assert loop_recovery(called.assign(chrom='chr2'), known)['n_matched'] == 0
+    with pytest.raises(ValueError, match='no known loops'): loop_recovery(called, known.iloc[:0])
