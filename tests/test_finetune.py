@@ -86,6 +86,9 @@ def test_noise_never_on_validation(synth_store):
         learn = finetune_learner(synth_store, FinetuneCfg('loops', bs=8, noise=noise, noise_rate=0.9), SPLIT, device='cpu')
         losses.append(learn.validate()[0])
     assert losses[0] == pytest.approx(losses[1], rel=1e-6)
+    learn = finetune_learner(synth_store, FinetuneCfg('loops', bs=8, trk_noise=1.0), SPLIT, device='cpu')
+    assert learn.dls.train.dataset.noise_std == 1.0 and learn.dls.valid.dataset.noise_std == 0.0   # track noise: training only
+    assert learn.validate()[0] == pytest.approx(losses[0], rel=1e-6)
 
 def test_evaluate_noise_seeded_and_hurts(synth_store, tmp_path):
     from mixhic.finetune import finetune, FinetuneCfg, evaluate
