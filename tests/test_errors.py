@@ -352,7 +352,6 @@ def test_damaged_or_newer_manifest(tiny_store, tmp_path):
     with pytest.raises(ValueError, match='damaged manifest'): Store(p)
 
 def test_build_arguments(tiny, tmp_path):
-    with pytest.raises(ValueError, match='at least one track'): build(tiny, tmp_path/'x', tracks={})
     with pytest.raises(ValueError, match="unknown Hi-C transform 'log2'"): build(tiny, tmp_path/'x', transform='log2')
     with pytest.raises(ValueError, match="errors must be 'raise' or 'skip'"): build(tiny, tmp_path/'x', errors='ignore')
     with pytest.raises(ValueError, match=r"no chromosome chr7; it has chr1, chr2"): build(tiny, tmp_path/'x', chroms=['chr7'])

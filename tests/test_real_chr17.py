@@ -1,14 +1,12 @@
 """Real data: GM12878 and K562, hg19 chr17 at 25 kb, with ChIA-PET loops (Rao 2014 maps, Peakachu loop lists).
 
-This set has no epigenomic track, and a store needs at least one: each test writes a constant bigWig of the hg19 chr17
-length (81,195,210 bp) into its temporary folder. The tests look only at the Hi-C side: windows centred on a listed
+This set has no epigenomic track: the stores are Hi-C-only (`build_store(cool, None, ...)`). The tests look at the Hi-C side: windows centred on a listed
 loop must be brighter at their centre pixel than distance-matched negative windows, as SOURCE.md found with an
 independent count (median observed/expected 3.2-3.3 at loops against 0.92-1.0 at shifted pixels).
 """
 from __future__ import annotations
 from collections import Counter
 import numpy as np, pytest
-from helpers import write_bigwig
 from conftest import real_file
 from mixhic.store import build_store, Store
 from mixhic.data import make_datasets
@@ -17,26 +15,21 @@ from mixhic.annot import distance_matched_negatives
 D = 'gm12878_k562_hg19_chr17_25kb/derived/'
 CHR17_HG19 = 81_195_210
 
-@pytest.fixture(scope='module')
-def const_track(tmp_path_factory):
-    "A constant (1.0) bigWig over hg19 chr17: the set has no track, and a store needs one."
-    return write_bigwig(tmp_path_factory.mktemp('chr17trk')/'const.bw', {'chr17': CHR17_HG19}, step=CHR17_HG19, value=1.0)
-
-def build(real_data, tmp_path_factory, const_track, cool, loops, **kw)->Store:
+def build(real_data, tmp_path_factory, cool, loops, **kw)->Store:
     out = tmp_path_factory.mktemp('chr17')/'st.mixhic'
-    return Store(build_store(real_file(real_data, D + cool), {'const': const_track}, out, res=25_000,
+    return Store(build_store(real_file(real_data, D + cool), None, out, res=25_000,
                              loops=real_file(real_data, D + loops), progress=False, **kw))
 
 @pytest.fixture(scope='module')
-def gm_oe(real_data, tmp_path_factory, const_track)->Store:
+def gm_oe(real_data, tmp_path_factory)->Store:
     "GM12878 raw counts + Heidari RAD21 ChIA-PET loops, Hi-C as observed/expected."
-    return build(real_data, tmp_path_factory, const_track, 'GM12878_chr17_25kb_raw.chr17.cool',
+    return build(real_data, tmp_path_factory, 'GM12878_chr17_25kb_raw.chr17.cool',
                  'gm12878.Heidari.rad21-chiapet.hg19.chr17.bedpe', transform='oe')
 
 @pytest.fixture(scope='module')
-def k562_kr(real_data, tmp_path_factory, const_track)->Store:
+def k562_kr(real_data, tmp_path_factory)->Store:
     "K562 with KR weights + ENCODE CTCF ChIA-PET loops, log1p of the balanced map."
-    return build(real_data, tmp_path_factory, const_track, 'K562_chr17_25kb_KR.chr17.cool', 'k562.encode.ctcf-chiapet.hg19.chr17.bedpe')
+    return build(real_data, tmp_path_factory, 'K562_chr17_25kb_KR.chr17.cool', 'k562.encode.ctcf-chiapet.hg19.chr17.bedpe')
 
 def centre_values(ds)->tuple[np.ndarray, np.ndarray]:
     "Centre pixel (25, 25) of every window of dataset `ds`: (positives, negatives)."
@@ -45,19 +38,18 @@ def centre_values(ds)->tuple[np.ndarray, np.ndarray]:
     return c[y == 1], c[y == 0]
 
 def test_store_geometry(gm_oe):
-    "hg19 chr17 at 25 kb: 3,248 bins; 25,000-row track samples (2 x 50 bins x 250 track bins of 100 bp)."
+    "hg19 chr17 at 25 kb: 3,248 bins; track samples of 25,000 rows (2 x 50 bins x 250 track bins of 100 bp) and no column."
     assert gm_oe.chromsizes == {'chr17': CHR17_HG19} and gm_oe.n_bins == {'chr17': 3_248} and gm_oe.res == 25_000
     assert gm_oe.manifest['hic']['assembly'] == 'hg19'
     hic, trk = gm_oe.window('chr17', 1_000, 1_040)
-    assert hic.shape == (50, 50) and trk.shape == (25_000, 1)
-    np.testing.assert_allclose(trk, 1.0)                           # log2(1 + 1)
+    assert hic.shape == (50, 50) and trk.shape == (25_000, 0)      # no track: (2 x 50 bins x 250 track bins, 0)
 
-def test_balance_recorded(gm_oe, k562_kr, real_data, tmp_path, const_track):
+def test_balance_recorded(gm_oe, k562_kr, real_data, tmp_path):
     "'auto' uses the KR weight column where there is one and raw counts where there is none; the manifest says which."
     assert (gm_oe.manifest['hic']['balance_asked'], gm_oe.manifest['hic']['norm']) == ('auto', 'none')
     assert (k562_kr.manifest['hic']['balance_asked'], k562_kr.manifest['hic']['norm']) == ('auto', 'weight')
     with pytest.raises(ValueError, match=r"no 'weight' normalisation; it has: none \(raw counts only\)"):
-        build_store(real_file(real_data, D + 'K562_chr17_25kb_raw.chr17.cool'), {'const': const_track}, tmp_path/'x', balance='weight')
+        build_store(real_file(real_data, D + 'K562_chr17_25kb_raw.chr17.cool'), None, tmp_path/'x', balance='weight')
 
 def test_balanced_values_equal_cooler(k562_kr, real_data):
     "The stored map is log1p(cooler's balanced matrix x the manifest's scale), which keeps the raw total in the band."

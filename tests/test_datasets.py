@@ -1,0 +1,271 @@
+"""mixhic.datasets: the data registry, fetching into a cache (file:// URLs only: no network) and the local fallback."""
+from __future__ import annotations
+import hashlib, logging, os, re, urllib.error
+from pathlib import Path
+import pandas as pd
+import pytest
+from mixhic import datasets as ds
+
+CONTENT = b'chr1\t300000\t305000\tchr1\t500000\t505000\n' * 1000      # 38 kB: several chunks when CHUNK_BYTES is small
+
+def sha(b:bytes)->str: return 'sha256:' + hashlib.sha256(b).hexdigest()
+
+@pytest.fixture(autouse=True)
+def clean(monkeypatch, tmp_path):
+    "Each test gets an empty session registry and a cache it cannot leak out of (not ~/.cache)."
+    monkeypatch.setattr(ds, '_USER', {})
+    monkeypatch.setenv('MIXHIC_DATA_CACHE', str(tmp_path/'env_cache'))
+
+@pytest.fixture
+def src(tmp_path)->Path:
+    p = tmp_path/'src'/'toy.bedpe'; p.parent.mkdir(); p.write_bytes(CONTENT)
+    return p
+
+@pytest.fixture
+def toy(src)->str:
+    ds.register('toy', src.as_uri(), sha(CONTENT), size_bytes=len(CONTENT), kind='loops', assembly='test')
+    return 'toy'
+
+def files(d:Path)->list: return sorted(p.relative_to(d).as_posix() for p in d.rglob('*') if p.is_file())
+
+# ---------------------------------------------------------------------------------------------------------------
+# fetch
+
+def test_fetch_file_url_into_cache(toy, tmp_path):
+    p = ds.fetch(toy, cache_dir=tmp_path/'c', progress=False)
+    assert p == tmp_path/'c'/'toy'/'toy.bedpe' and p.read_bytes() == CONTENT
+    assert files(tmp_path/'c') == ['toy/toy.bedpe']                  # no temporary left beside it
+
+def test_fetch_with_progress_bar_in_chunks(toy, tmp_path, monkeypatch):
+    monkeypatch.setattr(ds, 'CHUNK_BYTES', 4096)                     # ten chunks: the bar really iterates
+    p = ds.fetch(toy, cache_dir=tmp_path/'c', progress=True)
+    assert p.read_bytes() == CONTENT
+
+def test_cached_copy_is_not_fetched_again(toy, src, tmp_path, monkeypatch):
+    p = ds.fetch(toy, cache_dir=tmp_path/'c', progress=False)
+    mtime = p.stat().st_mtime_ns
+    src.unlink()                                                      # the source is gone
+    def no_open(*a, **k): raise AssertionError('a verified cached file must not be downloaded again')
+    monkeypatch.setattr(ds, '_open', no_open)
+    assert ds.fetch(toy, cache_dir=tmp_path/'c', progress=False) == p
+    assert p.stat().st_mtime_ns == mtime
+
+def test_force_downloads_again(toy, src, tmp_path):
+    p = ds.fetch(toy, cache_dir=tmp_path/'c', progress=False)
+    src.unlink()
+    with pytest.raises(ConnectionError, match="could not download 'toy'"): ds.fetch(toy, cache_dir=tmp_path/'c', progress=False, force=True)
+    assert p.read_bytes() == CONTENT                                  # the verified copy survives a failed refresh
+
+def test_corrupt_cached_copy_is_replaced(toy, tmp_path, caplog):
+    p = ds.fetch(toy, cache_dir=tmp_path/'c', progress=False)
+    p.write_bytes(b'garbage')
+    with caplog.at_level(logging.WARNING, logger='mixhic'):
+        assert ds.fetch(toy, cache_dir=tmp_path/'c', progress=False).read_bytes() == CONTENT
+    assert 'downloading it again' in caplog.text
+
+def test_checksum_mismatch_raises_and_keeps_nothing(src, tmp_path):
+    want = sha(b'other bytes')
+    ds.register('bad', src.as_uri(), want, kind='loops', assembly='test')
+    with pytest.raises(ValueError) as e: ds.fetch('bad', cache_dir=tmp_path/'c', progress=False)
+    msg = str(e.value)
+    assert 'checksum mismatch' in msg and 'toy.bedpe' in msg and want in msg and sha(CONTENT) in msg
+    assert files(tmp_path/'c') == []
+
+def test_md5_checksums_work(src, tmp_path):
+    ds.register('m', src.as_uri(), 'md5:' + hashlib.md5(CONTENT).hexdigest(), kind='loops', assembly='test')
+    assert ds.fetch('m', cache_dir=tmp_path/'c', progress=False).read_bytes() == CONTENT
+    ds.register('m', src.as_uri(), 'md5:' + hashlib.md5(b'x').hexdigest(), kind='loops', assembly='test', replace=True)
+    with pytest.raises(ValueError, match='expected md5:'): ds.fetch('m', cache_dir=tmp_path/'c2', progress=False)
+
+def test_size_mismatch_raises_and_keeps_nothing(src, tmp_path):
+    ds.register('big', src.as_uri(), sha(CONTENT), size_bytes=len(CONTENT) + 1, kind='loops', assembly='test')
+    with pytest.raises(ValueError, match=rf"size mismatch for 'big'.*{len(CONTENT) + 1}"):
+        ds.fetch('big', cache_dir=tmp_path/'c', progress=False)
+    assert files(tmp_path/'c') == []
+
+def test_size_mismatch_without_content_length(src, tmp_path, monkeypatch):
+    "A server that sends no Content-Length: the size is checked after the download."
+    ds.register('toy', src.as_uri(), sha(CONTENT), size_bytes=len(CONTENT) - 1, kind='loops', assembly='test')
+    real_open = ds._open
+    def no_length(url, timeout):
+        r = real_open(url, timeout); r.headers = {}; return r
+    monkeypatch.setattr(ds, '_open', no_length)
+    with pytest.raises(ValueError, match=rf"expected {len(CONTENT) - 1} bytes, got {len(CONTENT)}"):
+        ds.fetch('toy', cache_dir=tmp_path/'c', progress=False)
+    assert files(tmp_path/'c') == []
+
+class Broken:
+    "A response that delivers one chunk, then fails like a dropped connection (or raises `exc`)."
+    def __init__(self, url, exc): self.f, self.n, self.exc, self.headers = open(url.removeprefix('file://'), 'rb'), 0, exc, {}
+    def read(self, k):
+        self.n += 1
+        if self.n > 1: raise self.exc
+        return self.f.read(k)
+    def __enter__(self): return self
+    def __exit__(self, *a): self.f.close()
+
+@pytest.mark.parametrize('exc, raised', [(ConnectionResetError('connection reset by peer'), ConnectionError),
+                                         (KeyboardInterrupt(), KeyboardInterrupt)])
+def test_no_partial_file_after_failure_mid_copy(toy, tmp_path, monkeypatch, exc, raised):
+    monkeypatch.setattr(ds, 'CHUNK_BYTES', 4096)
+    monkeypatch.setattr(ds, '_open', lambda url, timeout: Broken(url, exc))
+    with pytest.raises(raised): ds.fetch(toy, cache_dir=tmp_path/'c', progress=False)
+    assert files(tmp_path/'c') == []                                  # neither the final name nor a temporary
+
+def test_missing_source_is_a_network_error_suggesting_the_fallback(tmp_path):
+    ds.register('gone', (tmp_path/'nope.bedpe').as_uri(), sha(b''), kind='loops', assembly='test', local='x/nope.bedpe')
+    with pytest.raises(ConnectionError, match=r"could not download 'gone'.*get\('gone'\) uses the local copy real_data\(\)/x/nope.bedpe"):
+        ds.fetch('gone', cache_dir=tmp_path/'c', progress=False)
+
+def test_network_error_without_local_copy_says_so(tmp_path, monkeypatch):
+    def offline(url, timeout): raise urllib.error.URLError('Name or service not known')
+    monkeypatch.setattr(ds, '_open', offline)
+    with pytest.raises(ConnectionError, match='no local copy'):
+        ds.fetch('gm12878_hg19_hiccups_loops', cache_dir=tmp_path/'c', check=False, progress=False)
+
+def test_progress_false_works_and_env_var_picks_the_cache(toy, tmp_path):
+    p = ds.fetch(toy, progress=False)
+    assert p == tmp_path/'env_cache'/'toy'/'toy.bedpe' and p.is_file()
+
+def test_default_cache_is_in_home(monkeypatch, tmp_path):
+    monkeypatch.delenv('MIXHIC_DATA_CACHE'); monkeypatch.setenv('HOME', str(tmp_path))
+    assert ds.cache_root() == tmp_path/'.cache'/'mixhic'
+    assert ds.cache_root(tmp_path/'x') == tmp_path/'x'
+
+def test_no_checksum_is_refused_unless_check_false(src, tmp_path, caplog):
+    ds.register('unsigned', src.as_uri(), kind='loops', assembly='test')
+    with pytest.raises(ValueError, match="'unsigned' has no registered checksum.*check=False"):
+        ds.fetch('unsigned', cache_dir=tmp_path/'c', progress=False)
+    assert not (tmp_path/'c').exists()                                # refused before downloading anything
+    with caplog.at_level(logging.WARNING, logger='mixhic'):
+        p = ds.fetch('unsigned', cache_dir=tmp_path/'c', progress=False, check=False)
+    assert p.read_bytes() == CONTENT and sha(CONTENT) in caplog.text   # the sha256 a maintainer can add
+
+def test_custom_registry_table_and_tsv(src, tmp_path):
+    row = dict(name='mine', kind='hic', url=src.as_uri(), size_bytes=len(CONTENT), checksum=sha(CONTENT),
+               assembly='hg38', cell_type='K562', res=5000, notes='', source='', local='')
+    df = pd.DataFrame([row])
+    assert ds.fetch('mine', cache_dir=tmp_path/'c', progress=False, reg=ds.registry(df)).read_bytes() == CONTENT
+    tsv = tmp_path/'reg.tsv'; df.to_csv(tsv, sep='\t', index=False)
+    assert ds.fetch('mine', cache_dir=tmp_path/'c2', progress=False, reg=tsv).read_bytes() == CONTENT
+    assert 'mine' in set(ds.registry(tsv).name) and 'mine' not in set(ds.registry().name)
+    with pytest.raises(FileNotFoundError, match='registry file not found'): ds.registry(tmp_path/'none.tsv')
+
+# ---------------------------------------------------------------------------------------------------------------
+# registry, info, register
+
+def test_unknown_name_lists_close_names():
+    with pytest.raises(ValueError, match=r"unknown data set 'k562_chr22_hic'; close names: .*k562_hg38_chr22_5kb_hic.*registry\(\) lists all"):
+        ds.info('k562_chr22_hic')
+    with pytest.raises(ValueError, match=r"unknown data set 'zzz' \(registry"): ds.info('zzz')
+    with pytest.raises(ValueError, match='unknown data set'): ds.fetch('zzz')
+
+def test_register_checks_its_row(src):
+    with pytest.raises(ValueError, match="bad checksum 'sha256:xyz'"): ds.register('a', src.as_uri(), 'sha256:xyz')
+    with pytest.raises(ValueError, match="bad checksum 'crc:1'"): ds.register('a', src.as_uri(), 'crc:1')
+    with pytest.raises(ValueError, match="kind 'map' is not one of"): ds.register('a', src.as_uri(), kind='map')
+    with pytest.raises(ValueError, match="assembly 'GRCh38' is not one of"): ds.register('a', src.as_uri(), assembly='GRCh38')
+    with pytest.raises(ValueError, match="url 'toy.bedpe' is not an https://"): ds.register('a', 'toy.bedpe')
+    with pytest.raises(ValueError, match="'hg19_genes' is a built-in data set"): ds.register('hg19_genes', src.as_uri())
+    with pytest.raises(ValueError, match="bad data-set name 'a/b'"): ds.register('a/b', src.as_uri())
+    ds.register('a', src.as_uri())
+    with pytest.raises(ValueError, match="'a' is already registered; pass replace=True"): ds.register('a', src.as_uri())
+    assert ds.info('a')['url'] == src.as_uri()
+
+def test_check_registry_errors():
+    reg = ds.registry()
+    with pytest.raises(ValueError, match=r"registry lacks columns \['checksum'\]"): ds.check_registry(reg.drop(columns='checksum'))
+    with pytest.raises(ValueError, match='appear twice'): ds.check_registry(pd.concat([reg.head(1)] * 2))
+
+# URLs a teaching file may have: an archive's download URL, or a file pinned at one git commit
+URL_PATTERNS = [r'https://www\.encodeproject\.org/files/(ENCFF\w+)/@@download/\1\.\w+',
+                r'https://data\.4dnucleome\.org/files-processed/(4DNFI\w+)/@@download/\1\.\w+',
+                r'(https|ftp)://ftp\.ncbi\.nlm\.nih\.gov/geo/(series|samples)/GS[EM]\d+nnn/GS[EM]\d+/suppl/\S+',
+                r'https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+']
+SOURCE_PATTERNS = [r'https://www\.encodeproject\.org/files/ENCFF\w+/', r'https://data\.4dnucleome\.org/files-processed/4DNFI\w+/',
+                   r'https://www\.ncbi\.nlm\.nih\.gov/geo/query/acc\.cgi\?acc=GS[EM]\d+', r'https://github\.com/[\w.-]+/[\w.-]+']
+
+def test_every_registry_row_is_complete_and_plausible():
+    reg = ds.registry()
+    assert len(reg) >= 10 and list(reg.columns) == ds.COLUMNS and reg.name.is_unique
+    for r in reg.itertuples():
+        assert re.fullmatch(r'[a-z0-9_]+', r.name), r.name
+        assert r.kind in ds.KINDS and r.assembly in {'hg19', 'hg38'} and r.cell_type and r.notes, r.name
+        assert any(re.fullmatch(p, r.url) for p in URL_PATTERNS), f"{r.name}: implausible url {r.url}"
+        assert any(re.fullmatch(p, r.source) for p in SOURCE_PATTERNS), f"{r.name}: implausible source page {r.source}"
+        assert r.checksum == '' or re.fullmatch(r'sha256:[0-9a-f]{64}|md5:[0-9a-f]{32}', r.checksum), r.name
+        assert (r.checksum == '') == pd.isna(r.size_bytes) == (r.local == ''), f"{r.name}: teaching copies have all three"
+        if r.kind == 'hic' and not pd.isna(r.res): assert r.res in (5000, 10000, 25000), r.name
+        acc = re.findall(r'ENCFF\w{6}|4DNFI\w{7}|GS[EM]\d+', r.url)   # an archive row names the same accession twice
+        if 'githubusercontent' not in r.url: assert acc and acc[0] in r.source, r.name
+    assert set(reg.kind) == set(ds.KINDS)                             # something of every kind for the tutorials
+    for archive in ('www.encodeproject.org', 'data.4dnucleome.org', 'ftp.ncbi.nlm.nih.gov/geo'):
+        assert reg.url.str.contains(archive, regex=False).any(), archive
+
+def test_registered_checksums_match_the_local_copies():
+    "Every teaching row's size and checksum are those of its byte-identical copy in the real-data folder."
+    reg = ds.registry(); root = ds.real_data()
+    rows = reg[reg.local != '']
+    assert len(rows) >= 10
+    for r in rows.itertuples():
+        p = root/r.local
+        assert p.is_file(), f"{r.name}: local copy missing: {p}"
+        assert p.stat().st_size == r.size_bytes, r.name
+        assert 'sha256:' + ds._hash_file(p) == r.checksum, r.name
+        assert p.name == ds._fname(r.url), f"{r.name}: the local copy keeps the upstream name"
+
+# ---------------------------------------------------------------------------------------------------------------
+# real_data and get
+
+def test_real_data_finds_the_shared_folder(monkeypatch):
+    monkeypatch.delenv('MIXHIC_REAL_DATA', raising=False)
+    root = ds.real_data()
+    assert root.parts[-3:] == ('shared', 'data', 'real') and (root/'k562_hg38_chr22_5kb').is_dir()
+    assert ds.real_data('k562_hg38_chr22_5kb') == root/'k562_hg38_chr22_5kb'
+    with pytest.raises(FileNotFoundError, match=r"'nope' not found in the real data folder .*k562_hg38_chr22_5kb"):
+        ds.real_data('nope')
+
+def test_real_data_from_a_tutorial_folder(monkeypatch, tmp_path):
+    "Tutorials run from nbs/tutorials/: the folder is found through the parents of the current directory."
+    monkeypatch.delenv('MIXHIC_REAL_DATA', raising=False)
+    d = tmp_path/'shared'/'data'/'real'/'set1'; d.mkdir(parents=True)
+    deep = tmp_path/'repo'/'nbs'/'tutorials'; deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    assert ds.real_data() == tmp_path/'shared'/'data'/'real'
+
+def test_real_data_env_var(monkeypatch, tmp_path):
+    monkeypatch.setenv('MIXHIC_REAL_DATA', str(tmp_path))
+    assert ds.real_data() == tmp_path
+    monkeypatch.setenv('MIXHIC_REAL_DATA', str(tmp_path/'absent'))
+    with pytest.raises(FileNotFoundError, match='MIXHIC_REAL_DATA=.*absent is not a folder'): ds.real_data()
+
+def test_real_data_absent(monkeypatch, tmp_path):
+    monkeypatch.delenv('MIXHIC_REAL_DATA', raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(ds, '__file__', str(tmp_path/'pkg'/'datasets.py'))  # not next to the repository either
+    with pytest.raises(FileNotFoundError, match='real data sets not found.*set MIXHIC_REAL_DATA'): ds.real_data()
+
+def test_get_falls_back_to_the_verified_local_copy(tmp_path, monkeypatch, caplog):
+    def offline(url, timeout): raise urllib.error.URLError('Name or service not known')
+    monkeypatch.setattr(ds, '_open', offline)
+    with caplog.at_level(logging.WARNING, logger='mixhic'):
+        p = ds.get('gm12878_hg19_h3k27ac_hichip_loops', cache_dir=tmp_path/'c', progress=False)
+    assert p == ds.real_data()/ds.info('gm12878_hg19_h3k27ac_hichip_loops')['local']
+    assert 'using the local copy real_data()/' in caplog.text and 'Name or service not known' in caplog.text
+    assert files(tmp_path/'c') == []
+
+def test_get_uses_the_cache_when_it_can(toy, tmp_path):
+    assert ds.get(toy, cache_dir=tmp_path/'c', progress=False) == tmp_path/'c'/'toy'/'toy.bedpe'
+
+def test_get_refuses_a_local_copy_with_other_bytes(tmp_path, monkeypatch):
+    (tmp_path/'set').mkdir(); (tmp_path/'set'/'f.bedpe').write_bytes(b'changed')
+    monkeypatch.setenv('MIXHIC_REAL_DATA', str(tmp_path))
+    ds.register('f', (tmp_path/'nowhere'/'f.bedpe').as_uri(), sha(CONTENT), kind='loops', assembly='test', local='set/f.bedpe')
+    with pytest.raises(ValueError, match=r"the local copy .*f\.bedpe of 'f' has sha256:\w+, not the registered"):
+        ds.get('f', cache_dir=tmp_path/'c', progress=False)
+
+def test_get_without_local_copy_reraises(tmp_path, monkeypatch):
+    def offline(url, timeout): raise urllib.error.URLError('offline')
+    monkeypatch.setattr(ds, '_open', offline)
+    ds.register('nolocal', 'https://example.org/x.bedpe', sha(CONTENT), kind='loops', assembly='test')
+    with pytest.raises(ConnectionError, match='no local copy'): ds.get('nolocal', cache_dir=tmp_path/'c', progress=False)
