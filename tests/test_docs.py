@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p for d in ('tutorials', 'course') for p in (ROOT/'nbs'/d).glob('[0-9]*.ipynb'))
-INSTALL = re.compile(r"try: import mixhic\s*\nexcept ImportError: %pip install")
+INSTALL = re.compile(r"try: import mixhic\s*\nexcept ImportError:\s*\n\s+%pip install")   # a magic must start its line
 
 def _ids(p): return f'{p.parent.name}/{p.stem}'
 
@@ -41,9 +41,13 @@ def test_executes_and_renders(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
     for c in nb.cells:
         if c.cell_type == 'code': c.outputs = []
-    env = {'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1')}
-    os.environ.update(env)
-    NotebookClient(nb, timeout=900, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    old = os.environ.get('MPLBACKEND')
+    os.environ['MPLBACKEND'] = 'module://matplotlib_inline.backend_inline'   # the kernel draws inline, as in Jupyter (CI sets Agg)
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    try: NotebookClient(nb, timeout=900, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    finally:
+        if old is None: os.environ.pop('MPLBACKEND', None)
+        else: os.environ['MPLBACKEND'] = old
     outs = [o for c in nb.cells if c.cell_type == 'code' for o in c.outputs]
     errors = [o for o in outs if o.output_type == 'error']
     assert not errors, f"{path.name}: {errors[0].ename}: {errors[0].evalue}"
