@@ -2,10 +2,10 @@
 
 1. chr17, hg19, 25 kb (Rao 2014 maps; Peakachu's loop lists). The set has no epigenomic track, so the stores are
    Hi-C-only (`build_store(hic, None, ...)`) and the model is the Hi-C-only variant (`variant='hic'`, the tiny preset,
-   from scratch). Split: contiguous blocks of chr17, 70 / 15 / 15 % (train / valid / test); numbers are on the test block.
+   from scratch), with the paper's loop head and with `loop_centre=5` (the head also reads the 5 x 5 centre pixels). Split: contiguous blocks of chr17, 70 / 15 / 15 % (train / valid / test); numbers are on the test block.
    - K562 (KR-balanced map) x K562 CTCF ChIA-PET;
-   - GM12878 (raw counts: the set has no GM12878 weights) x GM12878 RAD21 ChIA-PET;
-   - cross-cell-line: the K562 model applied to the GM12878 store's test block (same genomic block).
+   - cross-cell-line: the K562 model applied to the test block of GM12878 (raw counts: the set has no GM12878 weights)
+     x GM12878 RAD21 ChIA-PET.
 2. chr21:28.0-30.3 Mb, hg19, 10 kb (plotgardener's Rao 2014 maps, ENCODE / Roadmap CTCF + H3K27ac). Tracks at 200 bp
    (10 kb / 50). Cross-cell-line: train on IMR-90 (its 16 HiCCUPS loops), test on GM12878 (its 8 RAD21 ChIA-PET
    interactions); the bimodal and Hi-C-only variants. A 2.3-Mb region: a smoke-sized check, not a benchmark.
@@ -58,9 +58,12 @@ def chr17(a)->list:
     R = real_data()
     k = store('chr17_k562_hiconly', R/C17/'K562_chr17_25kb_KR.chr17.cool', R/C17/'k562.encode.ctcf-chiapet.hg19.chr17.bedpe', res=25_000)
     g = store('chr17_gm12878_hiconly', R/C17/'GM12878_chr17_25kb_raw.chr17.cool', R/C17/'gm12878.Heidari.rad21-chiapet.hg19.chr17.bedpe', res=25_000)
-    split, cfg = Split(by='block'), FinetuneCfg('loops', 'hic', epochs=a.epochs, bs=32, patience=a.patience)
-    return (run('chr17 K562 (Hi-C only)', k, cfg, split, {'GM12878': g})
-            + run('chr17 GM12878 (Hi-C only)', g, cfg, split, {}))
+    split, rows = Split(by='block'), []
+    for lc in a.loop_centre:
+        cfg = FinetuneCfg('loops', 'hic', epochs=a.epochs, bs=32, patience=a.patience, loop_centre=lc)
+        tag = f'Hi-C only{", centre " + str(lc) if lc else ""}'
+        rows += run(f'chr17 K562 ({tag})', k, cfg, split, {'GM12878': g})
+    return rows
 
 def chr21(a)->list:
     from mixhic.core import WindowCfg
@@ -75,8 +78,9 @@ def chr21(a)->list:
     # cross-cell-line: IMR-90 trains (its last 30 % validates), every GM12878 window tests
     rows = []
     for var in ('bimodal', 'hic'):
-        cfg = FinetuneCfg('loops', var, epochs=a.epochs, bs=8, patience=a.patience)
-        rows += run_cross(f'chr21 IMR-90 -> GM12878 ({var})', i, g, cfg)
+        for lc in a.loop_centre:
+            cfg = FinetuneCfg('loops', var, epochs=a.epochs, bs=8, patience=a.patience, loop_centre=lc)
+            rows += run_cross(f'chr21 IMR-90 -> GM12878 ({var}{", centre " + str(lc) if lc else ""})', i, g, cfg)
     return rows
 
 def run_cross(name:str, train_store:Path, test_store:Path, cfg)->list:
@@ -109,4 +113,6 @@ if __name__ == '__main__':
     ap.add_argument('--epochs', type=int, default=40, help='fine-tuning epochs at most (default 40)')
     ap.add_argument('--patience', type=int, default=10, help='early stopping patience in epochs (default 10)')
     ap.add_argument('--only', choices=['chr17', 'chr21'], default=None, help='run one of the two sets')
+    ap.add_argument('--loop-centre', type=lambda s: [int(x) for x in s.split(',')], default=[0, 5],
+                    help="loop heads to compare: 0 = the paper's pooled tokens, k = also the k x k centre pixels (default 0,5)")
     raise SystemExit(0 if main(ap.parse_args()) else 1)

@@ -8,7 +8,7 @@ threshold that maximised F1 on the chr2 validation windows) and the calls are ma
 with a tolerance of one bin per anchor (`mixhic.metrics.loop_recovery`). Also prints the window-level test metrics.
 Writes bench/out/tasks_synth.json.
 
-Run: python bench/tasks_synth.py [--epochs 60] [--variant hic]
+Run: python bench/tasks_synth.py [--epochs 60] [--variant hic] [--loop-centre 5] [--trk-noise 1]
 """
 from __future__ import annotations
 import argparse, json, shutil, time
@@ -32,10 +32,11 @@ def main(a)->bool:
     run = OUT/'tasks_synth'
     if run.exists(): shutil.rmtree(run)
     t = time.time()
-    res = finetune(st, run, FinetuneCfg('loops', a.variant, epochs=a.epochs, bs=16), split, plot=False, device='cpu')
+    res = finetune(st, run, FinetuneCfg('loops', a.variant, epochs=a.epochs, bs=16, loop_centre=a.loop_centre, trk_noise=a.trk_noise), split, plot=False, device='cpu')
     secs = time.time() - t
     m, b = res['metrics']['test/mixhic'], res['metrics']['test/baseline']
-    rows = [[f'mixhic ({a.variant})', 'windows', f"{m['auroc']:.3f}", f"{m['auprc']:.3f}", f"{m['f1_opt']:.3f}", '', '', '', f'{secs:.0f}'],
+    tag = f'mixhic ({a.variant}{", centre " + str(a.loop_centre) if a.loop_centre else ""})'
+    rows = [[tag, 'windows', f"{m['auroc']:.3f}", f"{m['auprc']:.3f}", f"{m['f1_opt']:.3f}", '', '', '', f'{secs:.0f}'],
             ['O/E (baseline)', 'windows', f"{b['auroc']:.3f}", f"{b['auprc']:.3f}", f"{b['f1_opt']:.3f}", '', '', '', '']]
     # genome-wide calls on chr3
     model, ck = load_task_model(run/'best.pt')
@@ -50,7 +51,7 @@ def main(a)->bool:
     known = st.table('loops'); known = known[(known.chrom == 'chr3')][['chrom', 'a', 'b']]
     t = time.time(); s_model = score_loops(st, window_fn(model), cands, bs=64, progress=False); secs_model = time.time() - t
     s_oe = score_loops(st, oe_windows, cands, bs=256, progress=False) - exp[(cands.b - cands.a).to_numpy()]
-    for name, sc, thr, sec in ((f'mixhic ({a.variant})', s_model, float(ck['threshold']), secs_model), ('O/E (baseline)', s_oe, float(thr_oe), None)):
+    for name, sc, thr, sec in ((tag, s_model, float(ck['threshold']), secs_model), ('O/E (baseline)', s_oe, float(thr_oe), None)):
         calls = merge_hits(cands.assign(score=sc), threshold=thr, gap=1)
         r = loop_recovery(calls, known, tol=1)
         rows.append([name, f'calls on chr3 ({len(cands):,} candidates)', '', f"{r['auprc']:.3f}", f"{r['f1']:.3f}", f"{r['precision']:.3f}",
@@ -66,4 +67,6 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--epochs', type=int, default=60, help='fine-tuning epochs at most (default 60)')
     ap.add_argument('--variant', default='hic', choices=['bimodal', 'hic', 'tracks'], help='loop model variant (default hic)')
+    ap.add_argument('--loop-centre', type=int, default=0, help="loop head: 0 = the paper's pooled tokens, k = also the k x k centre pixels")
+    ap.add_argument('--trk-noise', type=float, default=0.0, help='std of Gaussian noise on the training tracks (default 0)')
     raise SystemExit(0 if main(ap.parse_args()) else 1)

@@ -161,6 +161,7 @@ def test_cli_mcool_resolution(tmp_path, capsys):
     assert rc == 0, err
     st = Store(tmp_path/'x.mixhic')
     assert st.res == 10_000 and st.manifest['hic']['group'] == '/resolutions/10000' and st.n_bins == {'chr1': 100}
+    assert st.cfg.trk_res == 200 and st.cfg.trk_per_bin == 50          # 10-kb bins: 200-bp track bins, 50 per bin as the model reads
 
 def test_cli_skip_bad(tiny, tmp_path, capsys):
     "--skip-bad builds what it can; the manifest (and `info`) name the chromosome left out and why."

@@ -45,3 +45,8 @@ def test_what_needs_tracks_says_so(hic_store, tmp_path):
     with pytest.raises(ValueError, match='pre-training pairs Hi-C with tracks'):
         pretrain(hic_store, tmp_path/'b', PretrainCfg(epochs=1), SPLIT, plot=False, device='cpu')
     assert not (tmp_path/'a'/'best.pt').exists()
+
+def test_cli_build_without_tracks(synth, tmp_path):
+    r = run_cli(['build', '--hic', str(synth['hic']), '--loops', str(synth['loops']), '--out', str(tmp_path/'h.mixhic'), '--no-progress'])
+    assert r.returncode == 0, r.stderr
+    assert 'Hi-C-only store' in r.stderr and Store(tmp_path/'h.mixhic').tracks == []

@@ -38,11 +38,11 @@ def centre_values(ds)->tuple[np.ndarray, np.ndarray]:
     return c[y == 1], c[y == 0]
 
 def test_store_geometry(gm_oe):
-    "hg19 chr17 at 25 kb: 3,248 bins; track samples of 25,000 rows (2 x 50 bins x 250 track bins of 100 bp) and no column."
+    "hg19 chr17 at 25 kb: 3,248 bins; track samples of 5,000 rows (2 x 50 bins x 50 track bins of 500 bp) and no column."
     assert gm_oe.chromsizes == {'chr17': CHR17_HG19} and gm_oe.n_bins == {'chr17': 3_248} and gm_oe.res == 25_000
     assert gm_oe.manifest['hic']['assembly'] == 'hg19'
     hic, trk = gm_oe.window('chr17', 1_000, 1_040)
-    assert hic.shape == (50, 50) and trk.shape == (25_000, 0)      # no track: (2 x 50 bins x 250 track bins, 0)
+    assert hic.shape == (50, 50) and trk.shape == (5_000, 0) and gm_oe.cfg.trk_res == 500
 
 def test_balance_recorded(gm_oe, k562_kr, real_data, tmp_path):
     "'auto' uses the KR weight column where there is one and raw counts where there is none; the manifest says which."
