@@ -56,12 +56,14 @@ def chr17(a)->list:
     from mixhic.data import Split
     from mixhic.finetune import FinetuneCfg
     R = real_data()
-    k = store('chr17_k562_hiconly', R/C17/'K562_chr17_25kb_KR.chr17.cool', R/C17/'k562.encode.ctcf-chiapet.hg19.chr17.bedpe', res=25_000)
-    g = store('chr17_gm12878_hiconly', R/C17/'GM12878_chr17_25kb_raw.chr17.cool', R/C17/'gm12878.Heidari.rad21-chiapet.hg19.chr17.bedpe', res=25_000)
+    tf = a.transform
+    k = store(f'chr17_k562_hiconly_{tf}', R/C17/'K562_chr17_25kb_KR.chr17.cool', R/C17/'k562.encode.ctcf-chiapet.hg19.chr17.bedpe', res=25_000, transform=tf)
+    g = store(f'chr17_gm12878_hiconly_{tf}', R/C17/'GM12878_chr17_25kb_raw.chr17.cool', R/C17/'gm12878.Heidari.rad21-chiapet.hg19.chr17.bedpe',
+              res=25_000, transform=tf)
     split, rows = Split(by='block'), []
     for lc in a.loop_centre:
-        cfg = FinetuneCfg('loops', 'hic', epochs=a.epochs, bs=32, patience=a.patience, loop_centre=lc)
-        tag = f'Hi-C only{", centre " + str(lc) if lc else ""}'
+        cfg = FinetuneCfg('loops', 'hic', epochs=a.epochs, bs=32, patience=a.patience, loop_centre=lc, **a.noise)
+        tag = f'Hi-C only, {tf}{", centre " + str(lc) if lc else ""}{", noise " + a.noise_s if a.noise_s else ""}'
         rows += run(f'chr17 K562 ({tag})', k, cfg, split, {'GM12878': g})
     return rows
 
@@ -115,4 +117,9 @@ if __name__ == '__main__':
     ap.add_argument('--only', choices=['chr17', 'chr21'], default=None, help='run one of the two sets')
     ap.add_argument('--loop-centre', type=lambda s: [int(x) for x in s.split(',')], default=[0, 5],
                     help="loop heads to compare: 0 = the paper's pooled tokens, k = also the k x k centre pixels (default 0,5)")
-    raise SystemExit(0 if main(ap.parse_args()) else 1)
+    ap.add_argument('--transform', default='log1p', choices=['log1p', 'oe'], help='Hi-C transform of the chr17 stores (default log1p)')
+    ap.add_argument('--noise', default=None, metavar='KIND:RATE', help='Hi-C augmentation while training, e.g. dropout:0.1 (default none)')
+    a = ap.parse_args()
+    a.noise_s = a.noise
+    a.noise = dict(noise=a.noise.split(':')[0], noise_rate=float(a.noise.split(':')[1])) if a.noise else {}
+    raise SystemExit(0 if main(a) else 1)

@@ -50,7 +50,7 @@ def tasks(a)->list:
         keys = ('r2', 'pearson', 'scc', 'insulation_corr') if cfg.task == 'maps' else ('r2', 'pearson_gene')
         for k in keys:
             rows.append([name, k, f"{m[k]:.3f}", f"{b[k]:.3f}", f"{m[k] - b[k]:+.3f}" if np.isfinite(b[k]) else 'n/a',
-                         res['epochs'], f'{time.time() - t:.0f}'])
+                         res['best_epoch'], f'{time.time() - t:.0f}'])
     return rows
 
 def genome(a)->dict:

@@ -30,6 +30,7 @@ def test_finetune_tasks(synth_store, tmp_path, task, variant):
     assert json.loads((tmp_path/'run'/'metrics.json').read_text()).keys() == m.keys()
     model, ck = load_task_model(tmp_path/'run'/'best.pt')
     assert (model.task, model.modality) == (task, variant) and 1 <= ck['epoch'] <= 2
+    assert res['epochs'] == 2 and res['best_epoch'] == len(ck['history']) <= 2     # epochs run, and the best one
     assert len(torch.load(tmp_path/'run'/'last.pt', weights_only=True)['history']) == 2
     assert ('threshold' in ck) == (task == 'loops')
     if task == 'maps':   # the head adds the training windows' distance decay: larger near the diagonal, saved with the model
@@ -68,8 +69,9 @@ def test_pretrained_body_loaded_and_frozen(synth_store, pre_ckpt):
 def test_fine_tune_schedule_and_cli(synth_store, pre_ckpt, tmp_path):
     run = tmp_path/'ft'
     r = run_cli(['finetune', synth_store, '--task', 'loops', '--pretrained', pre_ckpt, '--schedule', 'fine_tune', '--epochs', 1,
-                 '--bs', 16, '--out', run, *CLI_SPLIT])
+                 '--bs', 16, '--loop-centre', 3, '--out', run, *CLI_SPLIT])
     assert r.returncode == 0, r.stderr
+    assert torch.load(run/'best.pt', weights_only=True)['model_cfg']['loop_centre'] == 3   # the pre-trained body, the asked head
     assert {'best.pt', 'last.pt', 'metrics.json', 'metrics.csv', 'history.csv', 'loss.png'} <= {p.name for p in run.iterdir()}
     assert 'auroc' in r.stdout and 'baseline' in r.stdout
     ev = tmp_path/'ev'
