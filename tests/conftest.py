@@ -13,6 +13,7 @@ def pytest_configure(config):
     # CI runs two test processes on two cores: each (and every subprocess it starts) computes on one thread, since
     # two processes with two OpenMP threads each on two cores spin against each other and train ~10x slower
     os.environ.setdefault('OMP_NUM_THREADS', '1')
+    os.environ.setdefault('MIXHIC_OFFLINE', '1')   # nothing downloads in tests: `datasets.get` uses the verified local copies
     import torch; torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -249,23 +249,32 @@ def test_get_falls_back_to_the_verified_local_copy(tmp_path, monkeypatch, caplog
     def offline(url, timeout): raise urllib.error.URLError('Name or service not known')
     monkeypatch.setattr(ds, '_open', offline)
     with caplog.at_level(logging.WARNING, logger='mixhic'):
-        p = ds.get('gm12878_hg19_h3k27ac_hichip_loops', cache_dir=tmp_path/'c', progress=False)
+        p = ds.get('gm12878_hg19_h3k27ac_hichip_loops', cache_dir=tmp_path/'c', progress=False, offline=False)
     assert p == ds.real_data()/ds.info('gm12878_hg19_h3k27ac_hichip_loops')['local']
     assert 'using the local copy real_data()/' in caplog.text and 'Name or service not known' in caplog.text
     assert files(tmp_path/'c') == []
 
 def test_get_uses_the_cache_when_it_can(toy, tmp_path):
-    assert ds.get(toy, cache_dir=tmp_path/'c', progress=False) == tmp_path/'c'/'toy'/'toy.bedpe'
+    assert ds.get(toy, cache_dir=tmp_path/'c', progress=False, offline=False) == tmp_path/'c'/'toy'/'toy.bedpe'
 
 def test_get_refuses_a_local_copy_with_other_bytes(tmp_path, monkeypatch):
     (tmp_path/'set').mkdir(); (tmp_path/'set'/'f.bedpe').write_bytes(b'changed')
     monkeypatch.setenv('MIXHIC_REAL_DATA', str(tmp_path))
     ds.register('f', (tmp_path/'nowhere'/'f.bedpe').as_uri(), sha(CONTENT), kind='loops', assembly='test', local='set/f.bedpe')
     with pytest.raises(ValueError, match=r"the local copy .*f\.bedpe of 'f' has sha256:\w+, not the registered"):
-        ds.get('f', cache_dir=tmp_path/'c', progress=False)
+        ds.get('f', cache_dir=tmp_path/'c', progress=False, offline=False)
 
 def test_get_without_local_copy_reraises(tmp_path, monkeypatch):
     def offline(url, timeout): raise urllib.error.URLError('offline')
     monkeypatch.setattr(ds, '_open', offline)
     ds.register('nolocal', 'https://example.org/x.bedpe', sha(CONTENT), kind='loops', assembly='test')
-    with pytest.raises(ConnectionError, match='no local copy'): ds.get('nolocal', cache_dir=tmp_path/'c', progress=False)
+    with pytest.raises(ConnectionError, match='no local copy'): ds.get('nolocal', cache_dir=tmp_path/'c', progress=False, offline=False)
+
+def test_get_offline_uses_the_local_copy_without_the_network(monkeypatch):
+    "Offline (the argument, or $MIXHIC_OFFLINE as in CI): no download is tried; the local copy is checked and returned."
+    monkeypatch.setattr(ds, 'fetch', lambda *a, **k: pytest.fail('offline get tried the network'))
+    p = ds.get('gm12878_hg19_h3k27ac_hichip_loops', offline=True)
+    assert p == ds.real_data(ds.info('gm12878_hg19_h3k27ac_hichip_loops')['local'])
+    monkeypatch.setenv('MIXHIC_OFFLINE', '1')
+    assert ds.get('gm12878_hg19_h3k27ac_hichip_loops') == p
+    with pytest.raises(ValueError, match='no local copy'): ds.get('k562_hg38_intact_hic')
