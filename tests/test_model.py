@@ -404,13 +404,14 @@ def test_map_head_rows_follow_anchor_1():
 # config errors name the bad value
 
 @pytest.mark.parametrize('kw,msg', [(dict(C=30, heads=4), 'C=30.*heads=4'), (dict(C=16, heads=3), 'C=16.*heads=3'),
-                                    (dict(n_tracks=0), 'n_tracks.*0'), (dict(n_tracks=-2), 'n_tracks.*-2')])
+                                    (dict(n_tracks=-1), 'n_tracks.*-1'), (dict(n_tracks=-2), 'n_tracks.*-2'), (dict(loop_centre=4), 'loop_centre.*odd')])
 def test_cfg_errors(kw, msg):
     with pytest.raises(ValueError, match=msg): ModelCfg(**kw)
 
 def test_cfg_errors_through_preset():
     with pytest.raises(ValueError, match="'huge'"): ModelCfg.preset('huge', 'loops')
-    with pytest.raises(ValueError, match='n_tracks.*0'): ModelCfg.preset('tiny', 'loops', n_tracks=0)
+    with pytest.raises(ValueError, match='n_tracks.*-1'): ModelCfg.preset('tiny', 'loops', n_tracks=-1)
+    with pytest.raises(ValueError, match="n_tracks=0.*use modality 'hic'"): MixHiC(ModelCfg.preset('tiny', 'loops', n_tracks=0), 'loops', 'bimodal')
     with pytest.raises(ValueError, match='C=18.*heads=4'): ModelCfg.preset('paper', 'maps', C=18)
 
 def test_preset_rejects_unknown_task():

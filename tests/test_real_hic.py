@@ -66,9 +66,9 @@ def test_store_from_hic_reconciles_names(hic_path, tmp_path):
     bw = write_bigwig(tmp_path/'hg19.bw', {'chr22': CHR22_HG19}, step=100_000)
     st = Store(build_store(hic_path, {'sig': bw}, tmp_path/'hic.mixhic', res=RES, chroms=['chr22'], progress=False))
     assert st.chroms == ['22'] and st.n_bins == {'22': 514} and st.manifest['hic']['norm'] == 'KR'
-    assert st.manifest['hic']['kind'] == 'hic' and st.cfg.trk_per_bin == 1_000
+    assert st.manifest['hic']['kind'] == 'hic' and (st.cfg.trk_res, st.cfg.trk_per_bin) == (2_000, 50)   # 100-kb bins: 2-kb track bins
     hic, trk = st.window('22', 300, 320)
-    assert hic.shape == (50, 50) and trk.shape == (100_000, 1)
+    assert hic.shape == (50, 50) and trk.shape == (5_000, 1)
     bw38 = write_bigwig(tmp_path/'hg38.bw', {'chr22': CHR22_HG38}, step=1_000_000)
     with pytest.raises(ValueError) as e:
         build_store(hic_path, {'sig': bw38}, tmp_path/'never.mixhic', res=RES, chroms=['22'], progress=False)
