@@ -69,9 +69,10 @@ def test_pretrained_body_loaded_and_frozen(synth_store, pre_ckpt):
 def test_fine_tune_schedule_and_cli(synth_store, pre_ckpt, tmp_path):
     run = tmp_path/'ft'
     r = run_cli(['finetune', synth_store, '--task', 'loops', '--pretrained', pre_ckpt, '--schedule', 'fine_tune', '--epochs', 1,
-                 '--bs', 16, '--loop-centre', 3, '--out', run, *CLI_SPLIT])
+                 '--bs', 16, '--loop-centre', 3, '--near-miss', 1, '--out', run, *CLI_SPLIT])
     assert r.returncode == 0, r.stderr
-    assert torch.load(run/'best.pt', weights_only=True)['model_cfg']['loop_centre'] == 3   # the pre-trained body, the asked head
+    ck = torch.load(run/'best.pt', weights_only=True)
+    assert ck['model_cfg']['loop_centre'] == 3 and ck['train_cfg']['near_miss'] == 1   # the pre-trained body, the asked head and negatives
     assert {'best.pt', 'last.pt', 'metrics.json', 'metrics.csv', 'history.csv', 'loss.png'} <= {p.name for p in run.iterdir()}
     assert 'auroc' in r.stdout and 'baseline' in r.stdout
     ev = tmp_path/'ev'
