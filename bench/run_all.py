@@ -11,7 +11,7 @@ from pathlib import Path
 from _common import table
 
 BENCH = Path(__file__).resolve().parent
-ALL = ['build_time', 'store_bytes', 'read_speed', 'build_memory', 'model_speed', 'pretrain_speed', 'tasks_real', 'tasks_synth']
+ALL = ['build_time', 'store_bytes', 'read_speed', 'build_memory', 'model_speed', 'pretrain_speed', 'tasks_real', 'tasks_synth', 'loops_real']
 
 def main(names:list)->int:
     bad = [n for n in names if n not in ALL]
