@@ -109,3 +109,13 @@ def test_region_size_limits(synth, synth_store, tmp_path, monkeypatch):
     import mixhic.cli
     monkeypatch.setattr(mixhic.cli, 'MAX_PLOT_BINS', 100)
     with pytest.raises(ValueError, match='spans 200 bins'): mixhic.cli.load_region(synth['hic'], REGION)
+
+def test_bigwig_region_bins_as_the_store(synth, synth_store):
+    "A --tracks bigWig is binned for the plot exactly as the store bins it (up to the store's float16)."
+    import numpy as np
+    from mixhic.cli import _bigwig_region
+    from mixhic.store import Store
+    st = Store(synth_store)
+    _, trk = st.region('chr2', 1_000_000, 1_500_000)
+    x = _bigwig_region(str(synth['atac']), 'atac', 'chr2', st.chromsizes, 1_000_000, 1_500_000, st.cfg.trk_res)
+    np.testing.assert_allclose(x, trk[:, st.tracks.index('atac')], atol=5e-3)
