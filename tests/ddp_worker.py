@@ -1,6 +1,6 @@
 """Worker of tests/test_ddp.py, started on two CPU processes by `python -m torch.distributed.run --nproc_per_node 2`.
 
-    ddp_worker.py grad RESULTS              exact gradient of the gathered contrastive loss against one process
+    ddp_worker.py grad RESULTS              exact gradient of the gathered, overlap-masked contrastive loss against one process
     ddp_worker.py train RESULTS STORE RUN BS EPOCHS TRAIN VALID
                                             `mixhic.pretrain.pretrain` under DDP (gloo); each rank saves its weights
 
@@ -43,16 +43,19 @@ def grad(res:Path):
     torch.manual_seed(0)
     model = MixHiCPretrain(ModelCfg.preset('tiny', 'pretrain')).eval()   # eval: BatchNorm uses running stats, samples independent
     hic, trk = _inputs()
-    def loss_of(h, t):
+    # where the windows lie: 3 overlaps 0 on the same rank, 5 (rank 1) overlaps 1 (rank 0), so the overlap mask is
+    # built from gathered positions; an overlapping window is no negative
+    pos = torch.tensor([[0, 0, i, i] for i in (0, 100, 200, 30, 400, 130, 600, 700)])
+    def loss_of(h, t, idx=slice(None)):
         o = model(h, t)
-        return P.contrastive_loss(o['I_E'], o['I_M'], o['tau'])[0]
+        return P.contrastive_loss(o['I_E'], o['I_M'], o['tau'], pos[idx], 50)[0]
     # before the process group exists, world() is (0, 1): the single-process loss on all 8 windows
     assert not dist.is_initialized()
     full_loss = loss_of(hic, trk); full_loss.backward(); single = _grads(model)
     # negatives from one's own half only (no gather at all), averaged over the halves as DDP would
     local = {}
     for h in (slice(0, 4), slice(4, 8)):
-        loss_of(hic[h], trk[h]).backward()
+        loss_of(hic[h], trk[h], h).backward()
         for k, v in _grads(model).items(): local[k] = local.get(k, 0) + v / 2
     dist.init_process_group('gloo')
     r, n = dist.get_rank(), dist.get_world_size()
@@ -62,7 +65,7 @@ def grad(res:Path):
         "Gradient of this rank's loss, all-reduce-averaged over the ranks as DDP does; and the averaged loss."
         old = P.gather_batch
         if gather is not None: P.gather_batch = gather
-        try: loss = loss_of(hic[mine], trk[mine])
+        try: loss = loss_of(hic[mine], trk[mine], mine)
         finally: P.gather_batch = old
         loss.backward()
         g = _grads(model)
@@ -85,7 +88,7 @@ def train(res:Path, store:str, run:str, bs:str, epochs:str, trn:str, vld:str):
     def spy(path, *a, **kw): writes.append(Path(path).name); return atomic(path, *a, **kw)
     P.atomic_path = spy
     split = Split(by='chrom', train=tuple(trn.split(',')), valid=tuple(vld.split(',')), test=())
-    learn = P.pretrain(store, run, P.PretrainCfg(epochs=int(epochs), bs=int(bs), seed=0), split)
+    learn = P.pretrain(store, run, P.PretrainCfg(epochs=int(epochs), bs=int(bs), seed=0, jitter=0), split)
     r = int(os.environ['RANK'])
     torch.save(dict(rank=r, world=int(os.environ['WORLD_SIZE']), state=learn.model.state_dict(), writes=writes,
                     model_type=type(learn.model).__name__), res/f'rank{r}.pt')

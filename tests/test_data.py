@@ -104,8 +104,8 @@ def test_train_loader_shuffles(st):
     dls = get_dls(st, 'pretrain', bs=8, device='cpu', num_workers=0)
     assert len(dls.train_ds) > 16
     torch.manual_seed(0)
-    first = [h.clone() for h, t in dls.train]
-    second = [h.clone() for h, t in dls.train]
+    first = [h.clone() for h, t, _ in dls.train]
+    second = [h.clone() for h, t, _ in dls.train]
     assert not all(torch.equal(a, b) for a, b in zip(first, second))
 
 def test_stores_with_different_tracks_cannot_share_a_dataset(st, synth, tmp_path):

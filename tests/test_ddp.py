@@ -88,15 +88,18 @@ def test_pretrain_ddp_matches_single_process(genome_store, tmp_path):
     assert [int(r['epoch']) for r in ddp_hist] == [1, 2]
 
     # one process, the same global batch of 16
-    pretrain(genome_store, tmp_path/'single', PretrainCfg(epochs=2, bs=16, seed=0), SPLIT, plot=False)
+    pretrain(genome_store, tmp_path/'single', PretrainCfg(epochs=2, bs=16, seed=0, jitter=0), SPLIT, plot=False)
     with open(tmp_path/'single'/'history.csv', newline='') as f: one_hist = list(csv.DictReader(f))
-    # The runs differ in batch composition (DistributedDL gives each rank a contiguous half of the shuffled order,
-    # padded by one repeated window, so other windows share a batch), and BatchNorm statistics are per process
-    # (8 windows) on CPU, where SyncBatchNorm is unavailable. Measured: valid_loss 1.4995 (DDP) vs 1.5192 (one process)
-    # after epoch 1 (1.3 %), 1.4062 vs 1.4133 after epoch 2 (0.5 %); the validation contrastive term 2.7127 vs 2.7065
-    # (0.2 %). Without the gather (negatives from one's own 8 windows) valid_loss is 1.1527 and 1.0591 (-24 %, -25 %) and
-    # the contrastive term 2.018 (-25 %, ~log 8 instead of log 16). A 5 % tolerance passes the first and fails the second.
+    # The runs differ in batch composition, in training and in validation. In training, DistributedDL gives each rank a
+    # contiguous half of the shuffled order, padded by one repeated window. In validation, the windows come in
+    # `spread_order` (each batch takes every k-th window, so that no batch holds overlapping neighbours), and each rank
+    # takes a contiguous half of that order, so a gathered batch of 2 x 8 holds other windows than a batch of 16 on one
+    # process, and its contrastive loss has other negatives. BatchNorm statistics are per process (8 windows) on CPU,
+    # where SyncBatchNorm is unavailable. Measured (jitter off in both): valid_loss 1.734 (DDP) vs 1.738 (one process)
+    # after epoch 1 (0.2 %), 1.713 vs 1.617 after epoch 2 (6 %); the validation contrastive term 2.741 vs 2.705 (1.3 %)
+    # and 2.911 vs 2.701 (7.8 %). Without the gather (negatives from one's own 8 windows) the contrastive term is ~log 8
+    # instead of ~log 16, 25 % lower. A 10 % tolerance passes the first and fails the second.
     for d, o in zip(ddp_hist, one_hist):
         for k in ('valid_loss', 'contrastive'):
             x, y = float(d[k]), float(o[k])
-            assert abs(x - y) / y < 0.05, f"epoch {d['epoch']} {k}: DDP {x:.4f} vs one process {y:.4f}"
+            assert abs(x - y) / y < 0.10, f"epoch {d['epoch']} {k}: DDP {x:.4f} vs one process {y:.4f}"

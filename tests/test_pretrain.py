@@ -10,7 +10,8 @@ import pytest, torch
 from mixhic.data import Split
 from mixhic.layers import ModelCfg
 from mixhic.model import MixHiCPretrain
-from mixhic.pretrain import PretrainCfg, pretrain, contrastive_loss, load_checkpoint, load_pretrain_model, retrieval_top1
+from mixhic.pretrain import (PretrainCfg, pretrain, contrastive_loss, load_checkpoint, load_pretrain_model, retrieval_top1, mapping_loss,
+                             overlap_mask, lr_schedule)
 
 SPLIT = Split(by='chrom', train=('chr1',), valid=('chr2',), test=())
 
@@ -106,3 +107,56 @@ def test_load_checkpoint_rejects_other_files(tmp_path):
     other = tmp_path/'other.pt'; torch.save({'weights': torch.zeros(2)}, other)   # a torch file, not ours
     with pytest.raises(ValueError, match='other.pt'): load_checkpoint(other)
     with pytest.raises(FileNotFoundError, match='missing.pt'): load_checkpoint(tmp_path/'missing.pt')
+
+def test_overlapping_windows_are_no_negatives():
+    "Window 1 overlaps window 0 and looks more like window 0's Hi-C than 0's own: unmasked it wins, masked it is no candidate."
+    h = torch.eye(4)[:, None].repeat(1, 3, 1)                                    # (4, 3 tokens, 4): one direction per window
+    e = h.clone(); e[0, :, 1] = 1.2                                              # window 0's tracks lean towards window 1's Hi-C
+    pos = torch.tensor([[0, 0, 0, 0], [0, 0, 12, 12], [0, 0, 100, 100], [0, 1, 0, 0]])   # 1 overlaps 0; 3 is on another chromosome
+    m = overlap_mask(pos, pos, 0, 50)
+    assert m.tolist() == [[False, True, False, False], [True, False, False, False], [False] * 4, [False] * 4]
+    l0, t0, _ = contrastive_loss(e, h, torch.tensor(0.1))
+    l1, t1, _ = contrastive_loss(e, h, torch.tensor(0.1), pos, 50)
+    assert t0.item() == 0.75 and t1.item() == 1.0 and l1.item() < l0.item()
+    # windows 50 bins apart touch no common bin: no mask
+    assert not overlap_mask(torch.tensor([[0, 0, 0, 0], [0, 0, 50, 50]]), torch.tensor([[0, 0, 0, 0], [0, 0, 50, 50]]), 0, 50).any()
+
+def test_mapping_loss_targets_get_no_gradient():
+    g = torch.Generator().manual_seed(0)
+    o = {k: torch.nn.functional.normalize(torch.randn(2, n, 8, generator=g), dim=-1).requires_grad_() for k, n in
+         (('e2m', 9), ('M', 9), ('m2e', 12), ('E', 12))}
+    mapping_loss(o).backward()
+    assert o['M'].grad is None and o['E'].grad is None and o['e2m'].grad.abs().sum() > 0
+    mapping_loss(o, detach=False).backward()
+    assert o['M'].grad.abs().sum() > 0                                           # the paper's form: both sides move
+
+def test_one_cycle_schedule_and_settings():
+    (sch,) = lr_schedule(PretrainCfg(lr=1e-3, schedule='one_cycle'))
+    f = sch.scheds['lr']
+    assert abs(f(0.0) - 1e-3 / 25) < 1e-12 and abs(f(0.25) - 1e-3) < 1e-12 and f(1.0) < 1e-7   # up, peak, down
+    assert lr_schedule(PretrainCfg()) == []                                      # the default: constant, the paper's
+    with pytest.raises(ValueError, match='schedule'): PretrainCfg(schedule='cosine')
+    with pytest.raises(ValueError, match='jitter'): PretrainCfg(jitter=-1)
+
+def test_pretraining_biases_start_at_zero():
+    m = MixHiCPretrain(ModelCfg.preset('tiny', 'pretrain'))
+    biases = [mod.bias for mod in m.modules() if isinstance(mod, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d)) and mod.bias is not None]
+    assert len(biases) > 20 and all(b.abs().sum() == 0 for b in biases)
+
+def test_one_cycle_run_interrupted_then_resumed_equals_uninterrupted(synth_store, tmp_path, monkeypatch):
+    "A one-cycle run stopped by Ctrl-C after epoch 1 of 2, then resumed, ends with the weights of the run left alone."
+    import mixhic.pretrain as P
+    from fastai.callback.core import Callback
+    c = PretrainCfg(preset='tiny', epochs=2, bs=16, lr=1e-3, warmup=1, seed=3, schedule='one_cycle')
+    full = pretrain(synth_store, tmp_path/'full', c, SPLIT, plot=False)
+    class CtrlC(Callback):
+        order = P.SaveRun.order + 1                      # after epoch 1's checkpoint is written
+        def after_epoch(self): raise KeyboardInterrupt
+    sched = P.lr_schedule
+    monkeypatch.setattr(P, 'lr_schedule', lambda cfg: sched(cfg) + [CtrlC()])
+    with pytest.raises(KeyboardInterrupt): pretrain(synth_store, tmp_path/'part', c, SPLIT, plot=False)
+    monkeypatch.setattr(P, 'lr_schedule', sched)
+    assert load_checkpoint(tmp_path/'part'/'last.pt')['epoch'] == 1
+    resumed = pretrain(synth_store, tmp_path/'part', c, SPLIT, resume=True, plot=False)
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert not [k for k in a if not torch.equal(a[k], b[k])], 'weights differ after resuming a one-cycle run'

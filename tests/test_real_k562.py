@@ -114,5 +114,5 @@ def test_expression_windows(st, clr, k562):
 def test_pretrain_samples_have_paper_shapes(st):
     tr, va, te = make_datasets(st, 'pretrain')
     assert len(tr) + len(va) + len(te) <= st.manifest['diag']['ok'] and min(len(tr), len(va), len(te)) > 0
-    hic, trk = tr[0]
-    assert tuple(hic.shape) == (1, 50, 50) and tuple(trk.shape) == (5000, 3)
+    hic, trk, pos = tr[0]
+    assert tuple(hic.shape) == (1, 50, 50) and tuple(trk.shape) == (5000, 3) and pos.tolist()[2:] == [tr.index.i[0], tr.index.j[0]]
