@@ -99,25 +99,28 @@ class WindowDataset(Dataset):
         self._bounds = (self.index['lo'].to_numpy(), self.index['hi'].to_numpy()) if self.jitter else None
         keys = sorted({chrom_key(c) for s in self.stores for c in s.chroms})
         self._cid = {k: n for n, k in enumerate(keys)}   # the same chromosome has one id in every store ('chr1' and '1' alike)
+        self._cids = self.index['chrom'].map(lambda c: self._cid[chrom_key(c)]).to_numpy(np.int64) if len(self.index) else np.zeros(0, np.int64)
         ntr = {len(s.tracks) for s in self.stores}
         if len(ntr) > 1: raise ValueError(f"stores hold different numbers of tracks ({[s.tracks for s in self.stores]}); they cannot share a dataset")
     def __len__(self): return len(self.index)
-    def _jittered(self, k:int, st, c, i:int, j:int)->tuple[int, int]:
-        "Window k moved by a random offset along the diagonal, if it stays in its bounds and passes the store's filters."
+    def _jittered(self, k:int, st, c, i:int, j:int)->tuple[int, int, np.ndarray|None]:
+        "Window k moved by a random offset along the diagonal, with its Hi-C (float16), if it stays in bounds and passes the filters."
         lo, hi = int(self._bounds[0][k]), int(self._bounds[1][k])
         o = int(torch.randint(-self.jitter, self.jitter + 1, ()))
-        if o == 0 or min(i, j) + o < lo or max(i, j) + o + st.w > hi: return i, j
-        return (i + o, j + o) if window_ok(st.hic(c, i + o, j + o), st.cfg.min_nonzero) == 'ok' else (i, j)
+        if o == 0 or min(i, j) + o < lo or max(i, j) + o + st.w > hi: return i, j, None
+        h = st.hic(c, i + o, j + o, dtype=np.float16)
+        return (i + o, j + o, h) if window_ok(h, st.cfg.min_nonzero) == 'ok' else (i, j, None)
     def __getitem__(self, k):
         s, c, i, j = (col[k] for col in self._cols)
         st, i, j = self.stores[s], int(i), int(j)
-        if self.jitter: i, j = self._jittered(k, st, c, i, j)
-        hic, trk = st.window(c, i, j, dtype=np.float16)     # as stored; torch casts float16 10x faster than numpy
+        i, j, hic = self._jittered(k, st, c, i, j) if self.jitter else (i, j, None)   # a moved window's Hi-C is read once
+        if hic is None: hic = st.hic(c, i, j, dtype=np.float16)   # as stored; torch casts float16 10x faster than numpy
+        trk = st.trk(c, i, j, dtype=np.float16)
         trk = torch.from_numpy(trk).float()
         if self.noise_std > 0: trk = trk + self.noise_std * torch.randn_like(trk)
         out = (torch.from_numpy(hic).float()[None], trk)
         if self.target is None: return out
-        if self.target == 'pos': return out + (torch.tensor([int(s), self._cid[chrom_key(c)], i, j]),)
+        if self.target == 'pos': return out + (torch.tensor([int(s), int(self._cids[k]), i, j]),)
         if self.target == 'cage': return out + (torch.from_numpy(st.cage(c, i)),)
         if self.target == 'hic': return out + (out[0].clone(),)
         return out + (torch.tensor(self._y[k]),)
