@@ -30,6 +30,8 @@ def _split_args(p, default='auto'):
     p.add_argument('--valid-chroms', metavar='C1,C2', help='validation chromosomes for a chromosome split (default SPEC: chr10,chr11)')
     p.add_argument('--test-chroms', metavar='C1,C2', help='test chromosomes for a chromosome split (default SPEC: chr3,chr13,chr17)')
     p.add_argument('--train-chroms', metavar='C1,C2', help='training chromosomes for a chromosome split (default: other autosomes)')
+    p.add_argument('--block-order', metavar='B1,B2,B3', help="order of the blocks along each chromosome in a block split, e.g. "
+                   "test,valid,train to hold out the start of every chromosome (default train,valid,test)")
 
 def parser()->argparse.ArgumentParser:
     "The argument parser of the `mixhic` command."
@@ -242,8 +244,9 @@ def _merge(a):
 
 def _split(a):
     from mixhic.data import Split
-    if a.split is None and not (a.valid_chroms or a.test_chroms or a.train_chroms): return None
+    if a.split is None and not (a.valid_chroms or a.test_chroms or a.train_chroms or a.block_order): return None
     kw = dict(by=a.split or 'auto')
+    if a.block_order: kw['block_order'] = tuple(x.strip() for x in a.block_order.split(','))
     if a.valid_chroms: kw.update(valid=tuple(a.valid_chroms.split(',')), test=())
     if a.test_chroms: kw['test'] = tuple(a.test_chroms.split(','))
     if a.train_chroms: kw['train'] = tuple(a.train_chroms.split(','))

@@ -24,7 +24,7 @@ from .store import Store
 # %% auto #0
 __all__ = ['WEIGHTINGS', 'TERMS', 'PARTS', 'DEMO_SPLIT', 'world', 'gather_batch', 'sample_vec', 'overlap_mask',
            'contrastive_loss', 'orthogonality_loss', 'mapping_loss', 'loss_weights', 'PretrainLoss', 'Term',
-           'PairTargets', 'EpochSeed', 'rng_state', 'set_rng_state', 'opt_state', 'load_opt_state', 'save_checkpoint',
+           'EpochSeed', 'rng_state', 'set_rng_state', 'opt_state', 'load_opt_state', 'save_checkpoint',
            'load_checkpoint', 'SaveRun', 'plot_history', 'PretrainCfg', 'lr_schedule', 'Warmup', 'PretrainLearner',
            'pretrain_learner', 'ddp_ctx', 'pretrain', 'load_pretrain_model', 'embed', 'save_embeddings',
            'retrieval_top1', 'partner_rank', 'plot_demo', 'demo']
@@ -125,7 +125,7 @@ class PretrainLoss:
                 ):
         self.w, self.win, self.map_detach, self.warm, self.last = loss_weights(weighting), win, map_detach, False, {}
     def __call__(self, o:dict, pos:torch.Tensor|None=None, *_)->torch.Tensor:
-        pos = pos if self.win and pos is not None and pos.ndim == 2 else None   # (b, 4) window positions; PairTargets' arange: none
+        pos = pos if self.win else None   # (b, 4) window positions: the pre-training datasets' target
         con, top_em, top_me = contrastive_loss(o['I_E'], o['I_M'], o['tau'], pos, self.win or 0)
         orth, mp = orthogonality_loss(o), mapping_loss(o, self.map_detach)
         wc, wo, wm = (1.0, 0.0, 0.0) if self.warm else self.w
@@ -148,12 +148,6 @@ class Term(Metric):
     def name(self): return self.key
 
 TERMS = ('contrastive', 'orthogonality', 'mapping', 'tau', 'top1_trk2hic', 'top1_hic2trk')
-
-class PairTargets(Callback):
-    "Give each pre-training batch its target: the position of every window's partner, `arange(b)`."
-    order = -20
-    def before_batch(self):
-        if not len(self.yb): self.learn.yb = (torch.arange(len(self.xb[0]), device=self.xb[0].device),)
 
 class EpochSeed(Callback):
     "Seed Python, NumPy and torch, and the training loader's shuffle, from (seed, epoch) at the start of every epoch."
@@ -353,7 +347,7 @@ def pretrain_learner(stores, # a store, a path, or a list of them (one per cell 
     mcfg = cfg.model_cfg(len(stores[0].tracks))
     torch.manual_seed(cfg.seed)
     model = MixHiCPretrain(mcfg)
-    cbs = [PairTargets(), EpochSeed(cfg.seed), Warmup(cfg.warmup_)]
+    cbs = [EpochSeed(cfg.seed), Warmup(cfg.warmup_)]
     if out is not None:
         meta = dict(model_cfg=mcfg.to_dict(), train_cfg=asdict(cfg), split=asdict(split), tracks=list(stores[0].tracks),
                     stores=[str(s.path) for s in stores], mixhic=_version())

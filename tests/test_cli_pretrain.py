@@ -53,3 +53,13 @@ def test_demo_short(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (tmp_path/'demo'/'demo.png').stat().st_size > 10_000 and (tmp_path/'demo'/'run'/'last.pt').exists()
     assert 'Held-out chr3' in r.stdout and 'chance' in r.stdout
+
+def test_block_order_flag():
+    "--block-order reaches the Split (another fold of a block split); a bad order is refused naming the three blocks."
+    from mixhic.cli import parser, _split
+    a = parser().parse_args(['pretrain', 'x.mixhic', '--out', 'r', '--split', 'block', '--block-order', 'test, valid,train'])
+    s = _split(a)
+    assert s.by == 'block' and s.block_order == ('test', 'valid', 'train')
+    assert _split(parser().parse_args(['evaluate', 'x.mixhic', '--model', 'm.pt', '--out', 'o'])) is None   # the checkpoint's split
+    a = parser().parse_args(['pretrain', 'x.mixhic', '--out', 'r', '--block-order', 'train,test,train'])
+    with pytest.raises(ValueError, match="'train', 'valid' and 'test' once each"): _split(a)
