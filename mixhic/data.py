@@ -113,8 +113,8 @@ class WindowDataset(Dataset):
         if self.jitter and not {'lo', 'hi'} <= set(self.index): raise ValueError("jitter needs the index's lo and hi columns (the bins each window must stay in)")
         self._bounds = (self.index['lo'].to_numpy(), self.index['hi'].to_numpy()) if self.jitter else None
         keys = sorted({chrom_key(c) for s in self.stores for c in s.chroms})
-        self._cid = {k: n for n, k in enumerate(keys)}   # the same chromosome has one id in every store ('chr1' and '1' alike)
-        self._cids = self.index['chrom'].map(lambda c: self._cid[chrom_key(c)]).to_numpy(np.int64) if len(self.index) else np.zeros(0, np.int64)
+        cid = {k: n for n, k in enumerate(keys)}   # the same chromosome has one id in every store ('chr1' and '1' alike)
+        self._cids = self.index['chrom'].map(lambda c: cid[chrom_key(c)]).to_numpy(np.int64) if len(self.index) else np.zeros(0, np.int64)
         ntr = {len(s.tracks) for s in self.stores}
         if len(ntr) > 1: raise ValueError(f"stores hold different numbers of tracks ({[s.tracks for s in self.stores]}); they cannot share a dataset")
     def __len__(self): return len(self.index)
