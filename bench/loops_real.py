@@ -2,7 +2,11 @@
 
 1. chr17, hg19, 25 kb (Rao 2014 maps; Peakachu's loop lists). The set has no epigenomic track, so the stores are
    Hi-C-only (`build_store(hic, None, ...)`) and the model is the Hi-C-only variant (`variant='hic'`, the tiny preset,
-   from scratch), with the paper's loop head and with `loop_centre=5` (the head also reads the 5 x 5 centre pixels). Split: contiguous blocks of chr17, 70 / 15 / 15 % (train / valid / test); numbers are on the test block.
+   from scratch), with the paper's loop head and with `loop_centre=5` (the head also reads the 5 x 5 centre pixels),
+   and with `--prior` also `loop_prior=True` (a fixed logistic-regression prior on those pixels, fitted on the training
+   windows first; its row "prior alone" scores that prior without the network). Split: contiguous blocks of chr17,
+   70 / 15 / 15 % (train / valid / test); numbers are on the test block. `--seeds` repeats each run with other seeds
+   (initial weights, shuffles and the negative draw), whose spread is the noise of one run.
    - K562 (KR-balanced map) x K562 CTCF ChIA-PET;
    - cross-cell-line: the K562 model applied to the test block of GM12878 (raw counts: the set has no GM12878 weights)
      x GM12878 RAD21 ChIA-PET.
@@ -14,7 +18,7 @@ Baseline: the observed/expected enrichment of the centre pixel (`mixhic.metrics.
 scored on the same windows. Negatives: distance-matched, one per loop (the store's default). Seeded; CPU-sized runs.
 Writes bench/out/loops_real.json.
 
-Run: python bench/loops_real.py [--epochs 40] [--only chr17|chr21]
+Run: python bench/loops_real.py [--epochs 40] [--only chr17|chr21] [--transform oe] [--loop-centre 0,5] [--prior] [--seeds 0,1]
 """
 from __future__ import annotations
 import argparse, json, shutil, time
@@ -48,9 +52,17 @@ def run(name:str, train_store:Path, cfg, split, test_stores:dict)->list:
     secs = time.time() - t
     rows = []
     for tname, ts in {name: train_store, **test_stores}.items():
-        ev = evaluate(ts, out/'best.pt', 'test', split)
-        rows.append(row(tname if tname == name else f'{name} -> {tname}', ev, secs, res['epochs']))
+        tag = name if tname == name else f'{name} -> {tname}'
+        rows.append(row(tag, evaluate(ts, out/'best.pt', 'test', split), secs, res['epochs']))
+        if cfg.loop_prior: rows.append(row(f'{tag}: prior alone', evaluate(ts, prior_only(out/'best.pt'), 'test', split), secs, res['epochs']))
     return rows
+
+def prior_only(ckpt:Path)->dict:
+    "The checkpoint with the network's part of the loop logit switched off (the head's last layer zeroed): the prior alone."
+    from mixhic.pretrain import load_checkpoint
+    ck = load_checkpoint(ckpt)
+    for k in ('head.3.weight', 'head.3.bias'): ck['model'][k] = ck['model'][k].zero_()
+    return ck
 
 def chr17(a)->list:
     from mixhic.data import Split
@@ -61,10 +73,13 @@ def chr17(a)->list:
     g = store(f'chr17_gm12878_hiconly_{tf}', R/C17/'GM12878_chr17_25kb_raw.chr17.cool', R/C17/'gm12878.Heidari.rad21-chiapet.hg19.chr17.bedpe',
               res=25_000, transform=tf)
     split, rows = Split(by='block'), []
-    for lc in a.loop_centre:
-        cfg = FinetuneCfg('loops', 'hic', epochs=a.epochs, bs=32, patience=a.patience, loop_centre=lc, **a.noise)
-        tag = f'Hi-C only, {tf}{", centre " + str(lc) if lc else ""}{", noise " + a.noise_s if a.noise_s else ""}'
-        rows += run(f'chr17 K562 ({tag})', k, cfg, split, {'GM12878': g})
+    for seed in a.seeds:
+        for lc in a.loop_centre:
+            for prior in ((False, True) if a.prior and lc else (False,)):
+                cfg = FinetuneCfg('loops', 'hic', epochs=a.epochs, bs=32, patience=a.patience, loop_centre=lc, loop_prior=prior, seed=seed, **a.noise)
+                tag = (f'Hi-C only, {tf}{", centre " + str(lc) if lc else ""}{" + prior" if prior else ""}'
+                       f'{", noise " + a.noise_s if a.noise_s else ""}{f", seed {seed}" if len(a.seeds) > 1 else ""}')
+                rows += run(f'chr17 K562 ({tag})', k, cfg, split, {'GM12878': g})
     return rows
 
 def chr21(a)->list:
@@ -117,7 +132,9 @@ if __name__ == '__main__':
     ap.add_argument('--only', choices=['chr17', 'chr21'], default=None, help='run one of the two sets')
     ap.add_argument('--loop-centre', type=lambda s: [int(x) for x in s.split(',')], default=[0, 5],
                     help="loop heads to compare: 0 = the paper's pooled tokens, k = also the k x k centre pixels (default 0,5)")
-    ap.add_argument('--transform', default='log1p', choices=['log1p', 'oe'], help='Hi-C transform of the chr17 stores (default log1p)')
+    ap.add_argument('--transform', default='oe', choices=['log1p', 'oe'], help='Hi-C transform of the chr17 stores (default oe)')
+    ap.add_argument('--prior', action='store_true', help='also run each head with centre pixels with loop_prior=True (and score the prior alone)')
+    ap.add_argument('--seeds', type=lambda s: [int(x) for x in s.split(',')], default=[0], help='seeds of the chr17 runs (default 0)')
     ap.add_argument('--noise', default=None, metavar='KIND:RATE', help='Hi-C augmentation while training, e.g. dropout:0.1 (default none)')
     a = ap.parse_args()
     a.noise_s = a.noise

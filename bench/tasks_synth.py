@@ -32,10 +32,10 @@ def main(a)->bool:
     run = OUT/'tasks_synth'
     if run.exists(): shutil.rmtree(run)
     t = time.time()
-    res = finetune(st, run, FinetuneCfg('loops', a.variant, epochs=a.epochs, bs=16, loop_centre=a.loop_centre, trk_noise=a.trk_noise, near_miss=a.near_miss), split, plot=False, device='cpu')
+    res = finetune(st, run, FinetuneCfg('loops', a.variant, epochs=a.epochs, bs=16, loop_centre=a.loop_centre, loop_prior=a.loop_prior, trk_noise=a.trk_noise, near_miss=a.near_miss), split, plot=False, device='cpu')
     secs = time.time() - t
     m, b = res['metrics']['test/mixhic'], res['metrics']['test/baseline']
-    tag = f'mixhic ({a.variant}{", centre " + str(a.loop_centre) if a.loop_centre else ""}{", near-miss " + str(a.near_miss) if a.near_miss else ""})'
+    tag = f'mixhic ({a.variant}{", centre " + str(a.loop_centre) if a.loop_centre else ""}{" + prior" if a.loop_prior else ""}{", near-miss " + str(a.near_miss) if a.near_miss else ""})'
     rows = [[tag, 'windows', f"{m['auroc']:.3f}", f"{m['auprc']:.3f}", f"{m['f1_opt']:.3f}", '', '', '', f'{secs:.0f}'],
             ['O/E (baseline)', 'windows', f"{b['auroc']:.3f}", f"{b['auprc']:.3f}", f"{b['f1_opt']:.3f}", '', '', '', '']]
     # genome-wide calls on chr3
@@ -68,6 +68,7 @@ if __name__ == '__main__':
     ap.add_argument('--epochs', type=int, default=60, help='fine-tuning epochs at most (default 60)')
     ap.add_argument('--variant', default='hic', choices=['bimodal', 'hic', 'tracks'], help='loop model variant (default hic)')
     ap.add_argument('--loop-centre', type=int, default=0, help="loop head: 0 = the paper's pooled tokens, k = also the k x k centre pixels")
+    ap.add_argument('--loop-prior', action='store_true', help='with --loop-centre: a fixed logistic-regression prior on the centre pixels (loop_prior)')
     ap.add_argument('--near-miss', type=int, default=0, help='training negatives per loop shifted 2-4 bins off it (default 0)')
     ap.add_argument('--trk-noise', type=float, default=0.0, help='std of Gaussian noise on the training tracks (default 0)')
     raise SystemExit(0 if main(ap.parse_args()) else 1)

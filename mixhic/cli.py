@@ -123,6 +123,8 @@ def parser()->argparse.ArgumentParser:
                    help="loops: the head also reads the K x K centre pixels of the Hi-C window (odd K, e.g. 3; default 0: the paper's head)")
     f.add_argument('--near-miss', type=int, default=0, metavar='N',
                    help="loops: N training negatives per loop shifted 2-4 bins off it, for sharper genome-wide calls (default 0)")
+    f.add_argument('--loop-prior', action='store_true',
+                   help="loops, with --loop-centre: add a fixed logistic-regression prior on the centre pixels, fitted on the training windows first")
     f.add_argument('--hic-norm', default=None, choices=['diag', 'none'],
                    help="Hi-C input: 'diag' removes each window diagonal's mean, 'none' reads it as stored "
                         "(default: a pre-trained model's own, else 'diag')")
@@ -274,7 +276,7 @@ def _finetune(a):
     kind, rate = _noise(a.noise) or (None, 0.0)
     cfg = FinetuneCfg(task, a.variant, a.preset, a.C, a.epochs, a.bs, a.lr, schedule=a.schedule, freeze_epochs=a.freeze_epochs,
                       patience=a.patience, seed=a.seed, neg_ratio=a.neg_ratio, target=a.target, train_frac=a.train_frac, noise=kind, noise_rate=rate,
-                      trk_noise=a.trk_noise, loop_centre=a.loop_centre, near_miss=a.near_miss, hic_norm=a.hic_norm)
+                      trk_noise=a.trk_noise, loop_centre=a.loop_centre, near_miss=a.near_miss, loop_prior=a.loop_prior, hic_norm=a.hic_norm)
     stores = [_labelled(s, a, task) for s in a.stores]
     res = finetune(stores, a.out, cfg, _split(a), a.pretrained, num_workers=a.workers)
     print(_metric_lines(res['metrics']))

@@ -69,11 +69,12 @@ def test_pretrained_body_loaded_and_frozen(synth_store, pre_ckpt):
 def test_fine_tune_schedule_and_cli(synth_store, pre_ckpt, tmp_path):
     run = tmp_path/'ft'
     r = run_cli(['finetune', synth_store, '--task', 'loops', '--pretrained', pre_ckpt, '--schedule', 'fine_tune', '--epochs', 1,
-                 '--bs', 16, '--loop-centre', 3, '--near-miss', 1, '--hic-norm', 'none', '--out', run, *CLI_SPLIT])
+                 '--bs', 16, '--loop-centre', 3, '--loop-prior', '--near-miss', 1, '--hic-norm', 'none', '--out', run, *CLI_SPLIT])
     assert r.returncode == 0, r.stderr
     ck = torch.load(run/'best.pt', weights_only=True)
     assert ck['model_cfg']['loop_centre'] == 3 and ck['train_cfg']['near_miss'] == 1   # the pre-trained body, the asked head and negatives
     assert ck['model_cfg']['hic_norm'] == 'none' != torch.load(pre_ckpt, weights_only=True)['model_cfg']['hic_norm']   # --hic-norm overrides the body's
+    assert ck['model_cfg']['loop_prior'] and ck['model']['head.prior_w'].abs().sum() > 0   # the fitted prior is saved with the model
     assert {'best.pt', 'last.pt', 'metrics.json', 'metrics.csv', 'history.csv', 'loss.png'} <= {p.name for p in run.iterdir()}
     assert 'auroc' in r.stdout and 'baseline' in r.stdout
     ev = tmp_path/'ev'
