@@ -16,7 +16,7 @@
 
 Baseline: the observed/expected enrichment of the centre pixel (`mixhic.metrics.oe_score`, expected from the store),
 scored on the same windows. Negatives: distance-matched, one per loop (the store's default). Seeded; CPU-sized runs.
-Writes bench/out/loops_real.json.
+Writes bench/out/loops_real.json (loops_real_chr17.json / loops_real_chr21.json with --only).
 
 Run: python bench/loops_real.py [--epochs 40] [--only chr17|chr21] [--transform oe] [--loop-centre 0,5] [--prior] [--seeds 0,1]
 """
@@ -96,8 +96,9 @@ def chr21(a)->list:
     rows = []
     for var in ('bimodal', 'hic'):
         for lc in a.loop_centre:
-            cfg = FinetuneCfg('loops', var, epochs=a.epochs, bs=8, patience=a.patience, loop_centre=lc)
-            rows += run_cross(f'chr21 IMR-90 -> GM12878 ({var}{", centre " + str(lc) if lc else ""})', i, g, cfg)
+            for prior in ((False, True) if a.prior and lc and var == 'hic' else (False,)):
+                cfg = FinetuneCfg('loops', var, epochs=a.epochs, bs=8, patience=a.patience, loop_centre=lc, loop_prior=prior)
+                rows += run_cross(f'chr21 IMR-90 -> GM12878 ({var}{", centre " + str(lc) if lc else ""}{" + prior" if prior else ""})', i, g, cfg)
     return rows
 
 def run_cross(name:str, train_store:Path, test_store:Path, cfg)->list:
@@ -109,8 +110,10 @@ def run_cross(name:str, train_store:Path, test_store:Path, cfg)->list:
     t = time.time()
     res = finetune(train_store, out, cfg, Split(by='block', block_frac=(0.7, 0.3, 0.0)), plot=False, device='cpu')
     secs = time.time() - t
-    ev = evaluate(test_store, out/'best.pt', 'test', Split(by='block', block_frac=(0.0, 0.0, 1.0)))
-    return [row(name, ev, secs, res['epochs'])]
+    split = Split(by='block', block_frac=(0.0, 0.0, 1.0))
+    rows = [row(name, evaluate(test_store, out/'best.pt', 'test', split), secs, res['epochs'])]
+    if cfg.loop_prior: rows.append(row(f'{name}: prior alone', evaluate(test_store, prior_only(out/'best.pt'), 'test', split), secs, res['epochs']))
+    return rows
 
 def main(a)->bool:
     header('loops_real: loop detection on real maps (test windows) against the O/E baseline')
@@ -122,7 +125,7 @@ def main(a)->bool:
     print(table(rows, ['run (test windows)', 'windows', 'loops', 'AUROC mixhic / O/E', 'AUPRC mixhic / O/E', 'best F1 mixhic / O/E',
                        'AUROC gain', 'epochs', 'train s']))
     print('\n(O/E: observed / expected contacts at the centre pixel; best F1: each score at its own F1-optimal threshold on the test windows)\n')
-    (OUT/'loops_real.json').write_text(json.dumps(rows, indent=1, default=str))
+    (OUT/f"loops_real{'_' + a.only if a.only else ''}.json").write_text(json.dumps(rows, indent=1, default=str))
     return True
 
 if __name__ == '__main__':
