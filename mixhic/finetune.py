@@ -70,6 +70,7 @@ class FinetuneCfg:
         if self.preset not in ('tiny', 'paper'): raise ValueError(f"unknown preset {self.preset!r}; expected 'tiny' or 'paper'")
         if self.schedule not in SCHEDULES: raise ValueError(f"unknown schedule {self.schedule!r}; expected one of {', '.join(SCHEDULES)}")
         if self.target not in ('value', 'cage'): raise ValueError(f"target must be 'value' or 'cage', got {self.target!r}")
+        if self.loop_prior and not self.loop_centre: raise ValueError("loop_prior needs loop_centre > 0 (--loop-centre K): the prior reads the centre pixels")
         if self.hic_norm not in (None, 'diag', 'none'): raise ValueError(f"hic_norm must be 'diag', 'none' or None (the checkpoint's, else 'diag'), got {self.hic_norm!r}")
         if self.noise is not None and self.noise not in NOISES: raise ValueError(f"unknown noise {self.noise!r}; expected one of {', '.join(NOISES)}")
         for k in ('epochs', 'bs'):
