@@ -88,6 +88,21 @@ def synth_genome(name:str, chromsizes:dict, seed:int=0)->tuple[Path, float|None]
     done.write_text(json.dumps({**key, 'seconds': dt}))
     return d, dt
 
+SYNTH_SPLIT = dict(by='chrom', train=('chr1',), valid=('chr2',), test=('chr3',))   # the default synthetic genome's task split
+
+def default_synth_store(rebuild:bool=False)->Path:
+    "The store of the default synthetic genome (`mixhic.synth.synth_data()`: atac, dnase, loops, genes) under bench/out/, rebuilt when stale."
+    from mixhic.synth import synth_data, SYNTH_VERSION
+    from mixhic.store import build_store
+    syn = synth_data()
+    out = OUT/f'synth_v{SYNTH_VERSION}_seed0.mixhic'
+    mf = out/'manifest.json'
+    if (rebuild or _stale(out) or any(Path(syn[k]).stat().st_mtime > mf.stat().st_mtime for k in ('hic', 'atac', 'dnase', 'loops', 'genes'))
+            or not all(json.loads(mf.read_text()).get(k) for k in ('loops', 'genes'))):   # a cache from before it held the labels
+        quiet_logs(); OUT.mkdir(parents=True, exist_ok=True)
+        build_store(syn['hic'], {'atac': syn['atac'], 'dnase': syn['dnase']}, out, loops=syn['loops'], genes=syn['genes'], progress=False)
+    return out
+
 def synth_store(name:str, genome:Path, tracks=('atac', 'dnase'), rebuild:bool=False)->Path:
     "A store of the synthetic genome at `genome` with `tracks` (the paper's two by default), cached under bench/out/."
     from mixhic.store import build_store

@@ -22,17 +22,14 @@ DISTS = (1, 2, 5, 10, 20, 30, 40)
 
 def main(a)->bool:
     import torch
-    from mixhic.synth import synth_data
-    from mixhic.store import build_store, is_store_dir, Store
+    from mixhic.store import Store
     from mixhic.data import Split, make_datasets
     from mixhic.pretrain import pretrain, PretrainCfg
     from mixhic.finetune import FinetuneCfg, finetune, evaluate, baseline
-    from mixhic.metrics import diag_pearson, expr_metrics
+    from mixhic.metrics import diag_pearson
     header('maps_expr_synth: synthetic maps (per-distance Pearson) and expression (per-gene Pearson), pre-trained vs scratch')
     quiet_logs(); torch.set_num_threads(2)
-    syn = synth_data(); sp = OUT/'synth_maps_expr.mixhic'
-    if not is_store_dir(sp): build_store(syn['hic'], {'atac': syn['atac'], 'dnase': syn['dnase']}, sp, genes=syn['genes'], progress=False)
-    st, split = Store(sp), Split(by='chrom', train=('chr1',), valid=('chr2',), test=('chr3',))
+    st, split = Store(default_synth_store()), Split(**SYNTH_SPLIT)
     run = OUT/'maps_expr_synth'
     if run.exists(): shutil.rmtree(run)
     t = time.time()

@@ -24,7 +24,6 @@ Run: python bench/pretrain_speed.py [--rows tiny-b32-w0 paper128-b8-w0 ...] [--s
 from __future__ import annotations
 import argparse, json, math, os, resource, subprocess, sys, time
 from _common import *
-from _common import _stale
 
 # name: (preset, C, batch, num_workers, warm-up steps, timed steps)
 ROWS = {'tiny-b32-w0': ('tiny', None, 32, 0, 2, 12),
@@ -34,18 +33,6 @@ ROWS = {'tiny-b32-w0': ('tiny', None, 32, 0, 2, 12),
         'paper128-b32-w0': ('paper', 128, 32, 0, 1, 3)}
 TARGET = 0.10                            # largest loader share of a step (num_workers=0 rows)
 SPLIT = dict(by='chrom', train=('chr1', 'chr2'), valid=('chr3',), test=())
-
-def store_path(rebuild:bool=False)->Path:
-    "The store of the default synthetic genome (atac, dnase) under bench/out/, rebuilt when stale."
-    from mixhic.synth import synth_data, SYNTH_VERSION
-    from mixhic.store import build_store
-    syn = synth_data()
-    out = OUT/f'synth_v{SYNTH_VERSION}_seed0.mixhic'
-    mf = out/'manifest.json'
-    if rebuild or _stale(out) or any(Path(syn[k]).stat().st_mtime > mf.stat().st_mtime for k in ('hic', 'atac', 'dnase')):
-        quiet_logs(); OUT.mkdir(parents=True, exist_ok=True)
-        build_store(syn['hic'], {'atac': syn['atac'], 'dnase': syn['dnase']}, out, progress=False)
-    return out
 
 def one(row:str, store:str, steps:int, warmup:int, threads:int)->dict:
     "Measure `row` in this process (see the module docstring)."
@@ -120,7 +107,7 @@ def spawn(row:str, store:Path, a)->dict:
 def main(a)->bool:
     import torch
     header('pretrain_speed: pre-training throughput through the fastai Learner, and the loader\'s share of a step')
-    store = store_path(a.rebuild)
+    store = default_synth_store(a.rebuild)
     print(f"torch {torch.__version__}, {a.threads} threads (torch.set_num_threads), tune_malloc() first; store {store.name} "
           f"(synth_data(), atac + dnase), split {SPLIT}; each row in its own process, median of its timed steps after its "
           "warm-up steps\n")

@@ -18,17 +18,14 @@ from _common import *
 def main(a)->bool:
     import torch
     import pandas as pd
-    from mixhic.synth import synth_data
-    from mixhic.store import build_store, is_store_dir, Store, expected_by_distance
+    from mixhic.store import Store, expected_by_distance
     from mixhic.data import Split, make_datasets
     from mixhic.finetune import finetune, FinetuneCfg, load_task_model, window_fn, baseline
     from mixhic.metrics import best_threshold, loop_recovery, oe_score
     from mixhic.predict import candidates, signal_anchors, score_loops, merge_hits
     header('tasks_synth: planted-loop recovery on the synthetic genome (test chr3), mixhic against O/E')
     quiet_logs(); torch.set_num_threads(2)
-    syn = synth_data(); sp = OUT/'synth_tasks.mixhic'
-    if not is_store_dir(sp): build_store(syn['hic'], {'atac': syn['atac'], 'dnase': syn['dnase']}, sp, loops=syn['loops'], progress=False)
-    st, split = Store(sp), Split(by='chrom', train=('chr1',), valid=('chr2',), test=('chr3',))
+    st, split = Store(default_synth_store()), Split(**SYNTH_SPLIT)
     run = OUT/'tasks_synth'
     if run.exists(): shutil.rmtree(run)
     t = time.time()
