@@ -7,11 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .core import log, atomic_path
-from .data import Split, as_stores, make_datasets
-from .finetune import (FinetuneCfg, VARIANTS, NOISES, finetune, evaluate, load_task_model, predict_ds, SHOWN)
+from .task import get_task
+from .data import Split, as_stores
+from .finetune import FinetuneCfg, NOISES, finetune, evaluate, load_task_model
+from .tasks.loops import attenuate_anchors, perturb_loops   # the loops task's perturbation, as before
 
 # %% auto #0
-__all__ = ['ablation', 'attenuate_anchors', 'perturb_loops', 'robustness']
+__all__ = ['ablation', 'perturb', 'robustness']
 
 # %% ../nbs/16a_analyses.ipynb #fe9eedd2
 def _row(variant:str, start:str)->str: return f"{variant} ({start})"
@@ -32,18 +34,17 @@ def ablation(stores, # a store, a path, or a list of them
     if not starts: raise ValueError("nothing to compare: give pretrained checkpoints or keep scratch=True")
     cols, rows = {}, {}
     for task in tasks:
-        if task not in VARIANTS: raise ValueError(f"unknown task {task!r}; expected one of {', '.join(VARIANTS)}")
-        for v in (variants or VARIANTS[task]):
-            if v not in VARIANTS[task]: continue          # e.g. 'hic' for maps: not a variant of that task
+        t = get_task(task)
+        for v in (variants or t.variants):
+            if v not in t.variants: continue              # e.g. 'hic' for maps: not a variant of that task
             for name, ck in starts.items():
                 if ck is None and v == 'infer': continue  # Infer needs the pre-trained E->M mapping
-                run = out/f"{task}-{v}-{name}"
-                res = finetune(stores, run, FinetuneCfg(task, v, train_frac=train_frac, **cfg_kw), split, ck, plot=False)
+                run = out/f"{t.name}-{v}-{name}"
+                res = finetune(stores, run, FinetuneCfg(t.name, v, train_frac=train_frac, **cfg_kw), split, ck, plot=False)
                 m = res['metrics'].get('test/mixhic') or res['metrics']['valid/mixhic']
-                rows.setdefault(_row(v, name), {}).update({(task, k): m.get(k, np.nan) for k in SHOWN[task]})
-                if res['metrics'].get('test/baseline') is not None: base = res['metrics']['test/baseline']
-                else: base = res['metrics']['valid/baseline']
-                rows.setdefault('baseline', {}).update({(task, k): base.get(k, np.nan) for k in SHOWN[task]})
+                rows.setdefault(_row(v, name), {}).update({(t.name, k): m.get(k, np.nan) for k in t.shown})
+                base = res['metrics'].get('test/baseline') or res['metrics']['valid/baseline']
+                rows.setdefault('baseline', {}).update({(t.name, k): base.get(k, np.nan) for k in t.shown})
     tab = pd.DataFrame.from_dict(rows, orient='index')
     tab.columns = pd.MultiIndex.from_tuples(tab.columns, names=['task', 'metric'])
     out.mkdir(parents=True, exist_ok=True)
@@ -51,48 +52,13 @@ def ablation(stores, # a store, a path, or a list of them
     return tab
 
 # %% ../nbs/16a_analyses.ipynb #4642c85c
-def attenuate_anchors(trk:torch.Tensor, # (b, l, c) tracks of loop windows (log2(1 + x)), anchor 1 then anchor 2
-                      ratio:float, # factor on the raw signal: 1 keeps it, 0 removes it
-                      w:int=50, # Hi-C bins per anchor
-                      width:int=1, # Hi-C bins around each anchor's centre bin to attenuate
-                     )->torch.Tensor: # (b, l, c) a copy
-    "Tracks `trk` with the raw signal of the centre `width` bins of both anchors multiplied by `ratio`."
-    if not 0 <= ratio <= 1: raise ValueError(f"ratio must be in [0, 1], got {ratio}")
-    k = trk.shape[1] // (2 * w)                                            # track bins per Hi-C bin (50)
-    lo, hi = (w // 2 - width // 2) * k, (w // 2 - width // 2 + width) * k   # the anchor's centre bins in one half
-    x = trk.clone()
-    if ratio == 1: return x
-    for off in (0, w * k):                                                 # anchor 1, anchor 2
-        s = x[:, off + lo:off + hi]
-        x[:, off + lo:off + hi] = torch.log2(1 + ratio * (torch.exp2(s) - 1))
-    return x
-
-def perturb_loops(stores, # a store, a path, or a list of them
-                  model, # a fine-tuned loops checkpoint (path or dict)
-                  ratios=(1.0, 0.75, 0.5, 0.25, 0.0), # factors on the anchors' raw track signal
-                  which:str='test', # split whose loops are perturbed
-                  width:int=1, # Hi-C bins around each anchor's centre
-                  bs:int=64, # windows per forward pass
-                 )->pd.DataFrame: # per ratio: loops, mean probability, mean change, recall
-    "Loop probability and recall of `model` on the loops of split `which` as the anchors' track signal is attenuated by `ratios`."
+def perturb(stores, # a store, a path, or a list of them
+            model, # a fine-tuned checkpoint (path or dict)
+            **kw, # the task's settings, e.g. ratios, which, width (loops)
+           )->pd.DataFrame:
+    "The in-silico perturbation analysis of `model`'s task (`Task.perturb`) on `stores`."
     m, ck = load_task_model(model)
-    if m.task != 'loops': raise ValueError(f"perturb_loops needs a loops model; {model} is a {m.task} model")
-    if m.modality == 'hic': raise ValueError("a Hi-C-only model reads no tracks: perturbing them changes nothing")
-    tc = ck['train_cfg']
-    split = Split(**{k: tuple(v) if isinstance(v, list) else v for k, v in ck['split'].items()})
-    ds = {'valid': 1, 'test': 2}[which]
-    d = make_datasets(stores, 'loops', split, neg_ratio=tc['neg_ratio'], seed=tc['seed'])[ds]
-    pos = d.index[d.index.y == 1].index.to_numpy()
-    if not len(pos): raise ValueError(f"no loops in the {which} split to perturb")
-    from torch.utils.data import Subset
-    sub = Subset(d, pos)
-    thr = float(ck.get('threshold', 0.5))
-    base, _ = predict_ds(m, sub, bs)
-    rows = []
-    for r in ratios:
-        p, _ = predict_ds(m, sub, bs, trk_fn=lambda t: attenuate_anchors(t, r, m.cfg.win_bins, width))
-        rows.append(dict(ratio=r, loops=len(pos), mean_prob=float(p.mean()), mean_change=float((p - base).mean()), recall=float((p >= thr).mean())))
-    return pd.DataFrame(rows)
+    return get_task(m.task).perturb(stores, ck, **kw)
 
 # %% ../nbs/16a_analyses.ipynb #8b678fdb
 def robustness(stores, # a store, a path, or a list of them
@@ -111,5 +77,5 @@ def robustness(stores, # a store, a path, or a list of them
     for kind in kinds:
         for r in rates:
             res = evaluate(stores, ck, which, noise=(kind, r, seed) if r > 0 else None, bs=bs, with_baseline=False)
-            rows.append(dict(noise=kind, rate=r, **{k: res['model'].get(k, np.nan) for k in SHOWN[res['task']]}))
+            rows.append(dict(noise=kind, rate=r, **{k: res['model'].get(k, np.nan) for k in get_task(res['task']).shown}))
     return pd.DataFrame(rows)

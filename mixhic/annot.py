@@ -29,8 +29,9 @@ def _data_lines(path:Path):
     return out
 
 def _is_num(s:str)->bool:
-    try: float(s); return True
+    try: float(s)
     except ValueError: return False
+    return True
 
 def _map_chrom(c, by_key):
     return by_key.get(chrom_key(c))
@@ -39,14 +40,15 @@ def _map_chrom(c, by_key):
 def read_bedpe(path, # BEDPE file: chrom1 start1 end1 chrom2 start2 end2 [extra columns], header lines tolerated
                chromsizes:dict, # {name: length} of the Hi-C map: names are reconciled to these, ends checked
                errors:str='raise', # 'raise' on the first bad row, or 'skip' bad rows (counted in the report)
-              )->tuple[pd.DataFrame, dict]: # loops (chrom start1 end1 start2 end2 + extra), report {reason: rows dropped}
+              )->tuple[pd.DataFrame, dict]: # loops (chrom start1 end1 start2 end2 + extra), {reason: rows dropped}
     "Read intra-chromosomal loops from BEDPE `path`, with anchor 1 upstream of anchor 2."
     p = check_file(path, 'loops file')
     rows = [(n, r.split()) for n, r in _data_lines(p)]
     if rows and not _is_num(rows[0][1][1] if len(rows[0][1]) > 1 else ''): rows = rows[1:]   # a header line without '#'
     if not rows: raise ValueError(f"loops file {p} holds no loops (empty or only header lines)")
     short = next(((n, len(f)) for n, f in rows if len(f) < 6), None)
-    if short: raise ValueError(f"loops file {p} line {short[0]}: expected BEDPE with at least 6 columns, found {short[1]}")
+    if short:
+        raise ValueError(f"loops file {p} line {short[0]}: expected BEDPE with at least 6 columns, found {short[1]}")
     n_cols = min(len(f) for _, f in rows)
     df = pd.DataFrame([f[:n_cols] for _, f in rows])
     for k in (1, 2, 4, 5): df[k] = pd.to_numeric(df[k], errors='coerce')
@@ -57,17 +59,23 @@ def read_bedpe(path, # BEDPE file: chrom1 start1 end1 chrom2 start2 end2 [extra 
         where = f"loops file {p} line {lines[r]}"
         m1, m2 = _map_chrom(c1, by_key), _map_chrom(c2, by_key)
         if not all(np.isfinite(x) and float(x).is_integer() for x in (s1, e1, s2, e2)):
-            _bad(errors, report, 'bad_coordinate', f"{where}: coordinates must be integers, found {s1}, {e1}, {s2}, {e2}")
+            _bad(errors, report, 'bad_coordinate',
+                 f"{where}: coordinates must be integers, found {s1}, {e1}, {s2}, {e2}")
         elif m1 is None or m2 is None:
             bad = c1 if m1 is None else c2
-            _bad(errors, report, 'unknown_chrom', f"{where}: chromosome {bad} is not in the Hi-C map (it has {', '.join(chromsizes)})")
+            _bad(errors, report, 'unknown_chrom',
+                 f"{where}: chromosome {bad} is not in the Hi-C map (it has {', '.join(chromsizes)})")
         elif m1 != m2:
-            _bad(errors, report, 'trans', f"{where}: anchors on two chromosomes ({c1}, {c2}); loops must be intra-chromosomal")
+            _bad(errors, report, 'trans',
+                 f"{where}: anchors on two chromosomes ({c1}, {c2}); loops must be intra-chromosomal")
         elif min(s1, s2) < 0 or s1 >= e1 or s2 >= e2:
             _bad(errors, report, 'bad_interval', f"{where}: anchors {s1}-{e1} and {s2}-{e2} must have 0 <= start < end")
         elif max(e1, e2) > chromsizes[m1]:
-            _bad(errors, report, 'past_end', f"{where}: anchor end {max(e1, e2):,} is past the end of {m1} ({int(chromsizes[m1]):,} bp); wrong assembly?")
-        else: out_chrom.append(m1); continue
+            _bad(errors, report, 'past_end', f"{where}: anchor end {max(e1, e2):,} is past the end of {m1} "
+                 f"({int(chromsizes[m1]):,} bp); wrong assembly?")
+        else:
+            out_chrom.append(m1)
+            continue
         keep[r] = False
     df = df[keep].reset_index(drop=True)
     if not len(df): raise ValueError(f"loops file {p}: no usable loops left ({report})")
@@ -79,7 +87,7 @@ def read_bedpe(path, # BEDPE file: chrom1 start1 end1 chrom2 start2 end2 [extra 
     for c in extra:   # numeric extra columns (scores, counts, q-values) as numbers, others as text
         num = pd.to_numeric(extra[c], errors='coerce')
         if num.notna().all(): extra[c] = num
-    # BEDPE: column 7 is the name, 8 the score; a lone numeric 7th column (a common loop-caller output) is the score
+    # BEDPE: column 7 is the name, 8 the score; a lone numeric 7th column (common in loop-caller output) is the score
     if n_cols == 7: names = ['score' if pd.api.types.is_numeric_dtype(extra.iloc[:, 0]) else 'name']
     else: names = ['name', 'score'][:n_cols - 6] + [f'col{k + 1}' for k in range(8, n_cols)]
     extra.columns = names
@@ -101,19 +109,21 @@ _NAME_COLS = ('name', 'symbol', 'gene', 'gene_name', 'gene_id', 'ensembl_id')
 
 def _pick(cols, exact, prefix, what, p, given):
     if given is not None:
-        if given not in cols: raise ValueError(f"gene table {p}: no column {given!r}; it has {', '.join(cols)}")
+        if given not in cols:
+            raise ValueError(f"gene table {p}: no column {given!r}; it has {', '.join(cols)}")
         return given
     hits = [c for c in cols if c.lower() in exact] or [c for c in cols if prefix and c.lower().startswith(prefix)]
     if len(hits) == 1: return hits[0]
     if not hits: return None
-    raise ValueError(f"gene table {p}: several {what} columns ({', '.join(hits)}); choose one (e.g. --gene-cols)")
+    raise ValueError(f"gene table {p}: several {what} columns ({', '.join(hits)}); "
+                     "choose one (e.g. --gene-cols)")
 
 def read_genes(path, # gene table (tab, comma or space separated) with a header line
                chromsizes:dict, # {name: length} of the Hi-C map: names are reconciled to these
                chrom_col:str|None=None, # column of chromosome names (default: found by name)
                tss_col:str|None=None, # column of 0-based TSS positions (default: found by name)
                name_col:str|None=None, # column of gene names (default: found by name, else row numbers)
-               value_col:str|None=None, # column of the per-gene target, kept as `value` (default: 'expression' if present)
+               value_col:str|None=None, # column of the per-gene target, kept as `value` (default: 'expression')
                errors:str='raise', # 'raise' on the first bad row, or 'skip' bad rows (counted in the report)
               )->tuple[pd.DataFrame, dict]: # genes (chrom tss name [strand] [value] + numeric columns), report
     "Read genes and 0-based TSSs from table `path`, matched to the map's chromosomes."
@@ -121,18 +131,22 @@ def read_genes(path, # gene table (tab, comma or space separated) with a header 
     first = open(p).readline()
     sep = '\t' if '\t' in first else (',' if ',' in first else r'\s+')
     try: df = pd.read_csv(p, sep=sep, comment=None)
-    except pd.errors.EmptyDataError: raise ValueError(f"gene table {p} is empty; expected a header line and one row per gene") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"gene table {p} is empty; expected a header line and one row per gene") from None
     if not len(df): raise ValueError(f"gene table {p} has no rows")
     cols = list(df.columns)
     cc = _pick(cols, _CHROM_COLS, 'chr_', 'chromosome', p, chrom_col)
     tc = _pick(cols, _TSS_COLS, 'tss_', 'TSS', p, tss_col)
     if cc is None or tc is None:
-        raise ValueError(f"gene table {p}: cannot find the {'chromosome' if cc is None else 'TSS'} column among {', '.join(cols)}; "
+        what = 'chromosome' if cc is None else 'TSS'
+        raise ValueError(f"gene table {p}: cannot find the {what} column among {', '.join(cols)}; "
                          "name it (e.g. chrom, tss) or pass chrom_col / tss_col")
-    nc = name_col if name_col else next((c for n in _NAME_COLS for c in cols if c.lower() == n), None)  # first by priority
-    if nc is not None and nc not in cols: raise ValueError(f"gene table {p}: no column {nc!r}; it has {', '.join(cols)}")
+    nc = name_col if name_col else next((c for n in _NAME_COLS for c in cols if c.lower() == n), None)  # by priority
+    if nc is not None and nc not in cols:
+        raise ValueError(f"gene table {p}: no column {nc!r}; it has {', '.join(cols)}")
     if value_col is None and 'expression' in cols: value_col = 'expression'
-    if value_col is not None and value_col not in cols: raise ValueError(f"gene table {p}: no value column {value_col!r}; it has {', '.join(cols)}")
+    if value_col is not None and value_col not in cols:
+        raise ValueError(f"gene table {p}: no value column {value_col!r}; it has {', '.join(cols)}")
     report = {}
     na = df[cc].isna() | pd.to_numeric(df[tc], errors='coerce').isna()
     if na.any():
@@ -144,7 +158,8 @@ def read_genes(path, # gene table (tab, comma or space separated) with a header 
     unknown = chrom.isna()
     if unknown.any():
         ex = df[cc][unknown].astype(str).unique()
-        _bad(errors, report, 'unknown_chrom', f"gene table {p}: {int(unknown.sum())} genes on chromosomes not in the Hi-C map "
+        _bad(errors, report, 'unknown_chrom',
+             f"gene table {p}: {int(unknown.sum())} genes on chromosomes not in the Hi-C map "
              f"({', '.join(ex[:5])}{', ...' if len(ex) > 5 else ''}); the map has {', '.join(chromsizes)}")
         if errors != 'raise': report['unknown_chrom'] = int(unknown.sum())
     tss = pd.to_numeric(df[tc], errors='coerce').astype(np.int64)
@@ -152,7 +167,8 @@ def read_genes(path, # gene table (tab, comma or space separated) with a header 
     off = ~unknown & ((tss < 0) | (tss >= lens))
     if off.any():
         r = int(np.flatnonzero(off)[0])
-        _bad(errors, report, 'past_end', f"gene table {p}: TSS {int(tss.iloc[r]):,} of {chrom.iloc[r]} is outside the chromosome "
+        _bad(errors, report, 'past_end',
+             f"gene table {p}: TSS {int(tss.iloc[r]):,} of {chrom.iloc[r]} is outside the chromosome "
              f"(0..{int(lens.iloc[r]):,}); wrong assembly?")
         if errors != 'raise': report['past_end'] = int(off.sum())
     ok = (~unknown & ~off).to_numpy()
@@ -175,7 +191,7 @@ def distance_matched_negatives(pos:pd.DataFrame, # positives: chrom, a, b (ancho
                                exclude_bins:int=1, # never within this many bins (each axis) of a positive
                                accept=None, # optional f(chrom, a, b) -> bool array of acceptable pairs
                                max_rounds:int=50, # redraw rounds before giving up on a distance
-                               avoid:pd.DataFrame|None=None, # more loops (chrom, a, b) never to draw, e.g. those of other splits
+                               avoid:pd.DataFrame|None=None, # more loops (chrom, a, b) never to draw (other splits)
                               )->pd.DataFrame: # negatives: chrom, a, b
     "Draw `ratio` negatives per positive loop at the same distance, avoiding positives; repeatable with `seed`."
     rng = np.random.default_rng(seed)
@@ -186,7 +202,8 @@ def distance_matched_negatives(pos:pd.DataFrame, # positives: chrom, a, b (ancho
         taken = set()
         ka, kb = g.a.to_numpy(), g.b.to_numpy()
         if avoid is not None:
-            av = avoid[avoid.chrom == chrom]; ka, kb = np.r_[ka, av.a.to_numpy()], np.r_[kb, av.b.to_numpy()]
+            av = avoid[avoid.chrom == chrom]
+            ka, kb = np.r_[ka, av.a.to_numpy()], np.r_[kb, av.b.to_numpy()]
         for da in range(-exclude_bins, exclude_bins + 1):
             for db in range(-exclude_bins, exclude_bins + 1): taken.update(key(ka + da, kb + db).tolist())
         need = np.repeat((g.b - g.a).to_numpy(), ratio)
@@ -198,13 +215,19 @@ def distance_matched_negatives(pos:pd.DataFrame, # positives: chrom, a, b (ancho
             cand_d = need[ok]
             cand_a = margin + (rng.random(len(cand_d)) * (hi[ok] - margin)).astype(np.int64)
             k = key(cand_a, cand_a + cand_d)
-            fine = np.zeros(len(k), bool); fine[np.unique(k, return_index=True)[1]] = True   # one of each duplicate draw
+            fine = np.zeros(len(k), bool)
+            fine[np.unique(k, return_index=True)[1]] = True         # one of each duplicate draw
             fine &= ~np.isin(k, np.fromiter(taken, np.int64, len(taken)))
-            if accept is not None and fine.any(): fine[fine] = np.asarray(accept(chrom, cand_a[fine], cand_a[fine] + cand_d[fine]), bool)
-            got_a.append(cand_a[fine]); got_d.append(cand_d[fine]); taken.update(k[fine].tolist())
-            need = cand_d[~fine]                                    # redraw these; distances that cannot fit are dropped
-        if len(need): log.warning(f"{chrom}: could not place {len(need)} of {len(g) * ratio} negatives after {max_rounds} rounds")
-        a = np.concatenate(got_a) if got_a else np.zeros(0, np.int64); d = np.concatenate(got_d) if got_d else np.zeros(0, np.int64)
+            if accept is not None and fine.any():
+                fine[fine] = np.asarray(accept(chrom, cand_a[fine], cand_a[fine] + cand_d[fine]), bool)
+            got_a.append(cand_a[fine])
+            got_d.append(cand_d[fine])
+            taken.update(k[fine].tolist())
+            need = cand_d[~fine]                            # redraw these; distances that cannot fit are dropped
+        if len(need):
+            log.warning(f"{chrom}: could not place {len(need)} of {len(g) * ratio} negatives after {max_rounds} rounds")
+        a = np.concatenate(got_a) if got_a else np.zeros(0, np.int64)
+        d = np.concatenate(got_d) if got_d else np.zeros(0, np.int64)
         out.append(pd.DataFrame({'chrom': chrom, 'a': a, 'b': a + d}))
     neg = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=['chrom', 'a', 'b'])
     return neg.sort_values(['chrom', 'a', 'b'], ignore_index=True)

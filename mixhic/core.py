@@ -39,10 +39,12 @@ def match_chroms(ref:dict, # {name: length} of the reference (the Hi-C map)
     found, missing = {}, []
     for c, n in ref.items():
         o = by_key.get(chrom_key(c))
-        if o is None: missing.append(c); continue
+        if o is None:
+            missing.append(c)
+            continue
         if check_len and n is not None and other[o] is not None and int(other[o]) != int(n):
-            raise ValueError(f"{what}: chromosome {o} is {int(other[o]):,} bp but {c} in the {ref_what} is {int(n):,} bp; "
-                             "are both on the same assembly (e.g. hg19 vs hg38)?")
+            raise ValueError(f"{what}: chromosome {o} is {int(other[o]):,} bp but {c} in the {ref_what} is "
+                             f"{int(n):,} bp; are both on the same assembly (e.g. hg19 vs hg38)?")
         found[c] = o
     return found, missing
 
@@ -60,14 +62,16 @@ def parse_region(s:str, # 'chr1:1,000,000-2,000,000' or 'chr1' (needs `chromsize
     a, b = int(a.replace(',', '').replace('_', '')), int(b.replace(',', '').replace('_', ''))
     if b <= a: raise ValueError(f"region {s!r}: end {b:,} must be greater than start {a:,}")
     if chromsizes is not None:
-        if c not in chromsizes: raise ValueError(f"region {s!r}: unknown chromosome {c!r}; known: {', '.join(chromsizes)}")
-        if b > chromsizes[c]: raise ValueError(f"region {s!r}: end {b:,} is past the end of {c} ({int(chromsizes[c]):,} bp)")
+        if c not in chromsizes:
+            raise ValueError(f"region {s!r}: unknown chromosome {c!r}; known: {', '.join(chromsizes)}")
+        if b > chromsizes[c]:
+            raise ValueError(f"region {s!r}: end {b:,} is past the end of {c} ({int(chromsizes[c]):,} bp)")
     return c, a, b
 
 # %% ../nbs/00_core.ipynb #064c7b16
 @dataclass
 class WindowCfg:
-    "Window geometry of MIX-HIC: Hi-C bin size `res`, track bin `trk_res`, window side `win_bins`, strides and distances."
+    "Window geometry of MIX-HIC: Hi-C bin `res`, track bin `trk_res`, window side `win_bins`, strides, distances."
     res:int = 5_000          # Hi-C bin (bp): the paper's 4DN maps at 5 kb
     trk_res:int = 100        # track bin (bp): 50 track bins per 5-kb Hi-C bin, as the paper
     win_bins:int = 50        # window side (bins): 50 x 5 kb = 250 kb, as the paper
@@ -78,10 +82,13 @@ class WindowCfg:
 
     def __post_init__(self):
         for k in ('res', 'trk_res', 'win_bins'):
-            if int(getattr(self, k)) <= 0: raise ValueError(f"WindowCfg.{k} must be a positive integer, got {getattr(self, k)}")
-        if self.res % self.trk_res: raise ValueError(f"res {self.res} bp must be a multiple of trk_res {self.trk_res} bp")
+            if int(getattr(self, k)) <= 0:
+                raise ValueError(f"WindowCfg.{k} must be a positive integer, got {getattr(self, k)}")
+        if self.res % self.trk_res:
+            raise ValueError(f"res {self.res} bp must be a multiple of trk_res {self.trk_res} bp")
         if not 0 < self.stride_bins: raise ValueError(f"stride_bins must be > 0, got {self.stride_bins}")
-        if self.max_dist_bp < self.min_dist_bp: raise ValueError(f"max_dist_bp {self.max_dist_bp:,} < min_dist_bp {self.min_dist_bp:,}")
+        if self.max_dist_bp < self.min_dist_bp:
+            raise ValueError(f"max_dist_bp {self.max_dist_bp:,} < min_dist_bp {self.min_dist_bp:,}")
 
     @property
     def trk_per_bin(self)->int: return self.res // self.trk_res  # track bins per Hi-C bin (50)
@@ -138,7 +145,8 @@ def atomic_path(path, # the final file or directory
     "Yield a temporary sibling of `path`; on success move it onto `path` (replacing it), on failure delete it."
     path = Path(path)
     if path.exists() and replace_ok is not None and not replace_ok(path):
-        raise ValueError(f"refusing to replace {path}: it exists and is not a {what}; choose another path or remove it yourself")
+        raise ValueError(f"refusing to replace {path}: it exists and is not a {what}; "
+                         "choose another path or remove it yourself")
     path.parent.mkdir(parents=True, exist_ok=True)
     for old in path.parent.glob(f".{path.name}.tmp-*"):   # left by a killed run (its process is gone): clean up
         try: pid = int(old.name.rsplit('.tmp-', 1)[1].split('-')[0])

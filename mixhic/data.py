@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch.utils.data import Dataset
 from .core import *
-from .annot import distance_matched_negatives
 from .store import Store, window_ok
+from .task import get_task
 
 # %% auto #0
-__all__ = ['KINDS', 'Split', 'block_spans', 'block_bounds', 'split_of', 'WindowDataset', 'window_index', 'as_stores',
+__all__ = ['Split', 'block_spans', 'block_bounds', 'split_of', 'WindowDataset', 'diag_index', 'window_index', 'as_stores',
            'make_datasets', 'spread_order', 'get_dls']
 
 # %% ../nbs/07_data.ipynb #87324379
@@ -36,6 +36,10 @@ class Split:
         if sorted(self.block_order) != ['test', 'train', 'valid']:
             raise ValueError(f"Split.block_order must name 'train', 'valid' and 'test' once each, got {self.block_order}")
 
+    @classmethod
+    def from_dict(cls, d:dict)->Split:
+        "The split saved in a checkpoint or a JSON file (lists read back as tuples)."
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
     def of_chrom(self, chrom:str)->str|None:
         "Split of a whole chromosome in chrom mode."
         k = chrom_key(chrom)
@@ -56,7 +60,7 @@ def block_spans(st:Store, # an open store
                 split:Split=Split(), # shares and order of the blocks
                )->dict: # {'train': (lo, hi), 'valid': ..., 'test': ...} bins [lo, hi) of each block
     "Bins of the train, valid and test blocks of `chrom` in `st`, laid out along its data extent in `split.block_order`."
-    d = np.asarray(st._arr(chrom, 'diag'))
+    d = st.diag_starts(chrom)
     lo, hi = (int(d.min()), int(d.max()) + st.w) if len(d) else (0, st.n_bins[chrom])
     share = dict(zip(('train', 'valid', 'test'), split.block_frac))
     f = np.cumsum([share[k] for k in split.block_order])
@@ -145,43 +149,6 @@ class WindowDataset(Dataset):
     def __repr__(self): return f"WindowDataset({len(self)} windows, target={self.target}, noise_std={self.noise_std}, jitter={self.jitter})"
 
 # %% ../nbs/07_data.ipynb #9b87d6fe
-KINDS = ('pretrain', 'maps', 'loops', 'expr')
-
-def _near_misses(pos:pd.DataFrame, n:int, seed:int, shift:tuple=(2, 4))->pd.DataFrame:
-    "`n` copies of each loop (chrom, a, b) with its anchors moved 2-4 bins along one or both axes: a window just off the dot."
-    rng = np.random.default_rng(seed)
-    p = pos.loc[pos.index.repeat(n)].reset_index(drop=True)
-    mag = rng.integers(shift[0], shift[1] + 1, (len(p), 2)) * rng.choice([-1, 1], (len(p), 2))
-    axis = rng.integers(0, 3, len(p))                                # 0: anchor 1 only, 1: anchor 2 only, 2: both
-    mag[axis == 0, 1] = 0; mag[axis == 1, 0] = 0
-    return p.assign(a=p.a + mag[:, 0], b=p.b + mag[:, 1])
-
-def _loop_index(st, s, split, which, neg_ratio, seed, near_miss=0):
-    lp = st.table('loops'); lp = lp[lp.status == 'ok']
-    h = st.w // 2
-    lp = lp.assign(sp=split_of(st, lp.chrom, np.minimum(lp.a, lp.b) - h, np.maximum(lp.a, lp.b) + h, split))
-    pos = lp[lp.sp == which][['chrom', 'a', 'b']].reset_index(drop=True)
-    if not len(pos): return pd.DataFrame(columns=['store', 'chrom', 'i', 'j', 'y'])
-    def accept(chrom, a, b):
-        ok = split_of(st, np.full(len(a), chrom, dtype=object), a - h, b + h, split) == which
-        for k in np.flatnonzero(ok): ok[k] = window_ok(st.hic(chrom, int(a[k]) - h, int(b[k]) - h), st.cfg.min_nonzero) == 'ok'
-        return ok
-    allpos = st.table('loops'); allpos = allpos[allpos.chrom.isin(st.chroms)][['chrom', 'a', 'b']]  # avoid every listed loop
-    neg = distance_matched_negatives(pos, st.n_bins, neg_ratio, seed=seed + 7919 * s, margin=h, accept=accept, avoid=allpos)
-    if near_miss:   # windows 2-4 bins off a loop: label 0, so the score peaks on the dot instead of spreading around it
-        nm = _near_misses(pos, near_miss, seed + 104729 * (s + 1))
-        key = lambda d: d.chrom.astype(str) + ':' + d.a.astype(str) + ':' + d.b.astype(str)
-        near = pd.concat([allpos.assign(a=allpos.a + da, b=allpos.b + db) for da in (-1, 0, 1) for db in (-1, 0, 1)])
-        nm = nm[(nm.b - nm.a >= st.cfg.min_dist_bins) & (nm.a >= h) & ~key(nm).isin(set(key(near))) & ~key(nm).isin(set(key(neg)))]
-        nm = nm.drop_duplicates(['chrom', 'a', 'b'])
-        nb = nm.chrom.map(st.n_bins).to_numpy()
-        nm = nm[(nm.b.to_numpy() + h <= nb)]
-        keep = np.zeros(len(nm), bool)
-        for chrom, g in nm.groupby('chrom'): keep[np.flatnonzero((nm.chrom == chrom).to_numpy())] = accept(chrom, g.a.to_numpy(), g.b.to_numpy())
-        neg = pd.concat([neg, nm[keep]], ignore_index=True)
-    both = pd.concat([pos.assign(y=1.0), neg.assign(y=0.0)], ignore_index=True)
-    return pd.DataFrame({'store': s, 'chrom': both.chrom, 'i': both.a - h, 'j': both.b - h, 'y': both.y})
-
 def _split_extent(st:Store, chroms:np.ndarray, split:Split, which:str)->tuple[np.ndarray, np.ndarray]:
     "Bins [lo, hi) of split `which` on each of `chroms`: the whole chromosome, or its block."
     lo, hi = np.zeros(len(chroms), np.int64), np.zeros(len(chroms), np.int64)
@@ -193,37 +160,29 @@ def _split_extent(st:Store, chroms:np.ndarray, split:Split, which:str)->tuple[np
         else: hi[m] = st.n_bins[c]
     return lo, hi
 
+def diag_index(st:Store, # an open store
+               s:int, # its number among the stores of a dataset
+               split:Split, # how windows are split
+               which:str, # 'train', 'valid' or 'test'
+              )->pd.DataFrame: # store, chrom, i, j (= i), lo, hi: the bins a jittered window may move within
+    "The kept diagonal windows of `st` in split `which` (pre-training's, and map prediction's)."
+    d = st.diag()
+    d = d[split_of(st, d.chrom, d.i, d.i + st.w, split) == which]
+    lo, hi = _split_extent(st, d.chrom.to_numpy(), split, which)
+    return pd.DataFrame({'store': s, 'chrom': d.chrom, 'i': d.i, 'j': d.i, 'lo': lo, 'hi': hi})
+
 def window_index(stores:list, # open `Store`s
-                 kind:str='pretrain', # 'pretrain', 'maps', 'loops' or 'expr'
+                 kind='pretrain', # 'pretrain' (diagonal windows) or a task: its name or its `Task`
                  which:str='train', # 'train', 'valid' or 'test'
                  split:Split=Split(), # how windows are split
-                 neg_ratio:int=1, # loops: negatives per positive
-                 seed:int=0, # loops: seed of the negative draw
-                 target:str='value', # expr: 'value' (per-gene column) or 'cage' (CAGE profile)
-                 near_miss:int=0, # loops: also this many negatives per loop shifted 2-4 bins off it
+                 **kw, # the task's own settings, e.g. neg_ratio, seed, near_miss (loops), target (expr)
                 )->pd.DataFrame: # columns store, chrom, i, j [, y]
     "Index of the `kind` windows of split `which` across `stores`."
-    if kind not in KINDS: raise ValueError(f"unknown window kind {kind!r}; expected one of {', '.join(KINDS)}")
     if which not in ('train', 'valid', 'test'): raise ValueError(f"split must be 'train', 'valid' or 'test', got {which!r}")
-    parts = []
-    for s, st in enumerate(stores):
-        if kind in ('pretrain', 'maps'):
-            d = st.diag(); d = d[split_of(st, d.chrom, d.i, d.i + st.w, split) == which]
-            lo, hi = _split_extent(st, d.chrom.to_numpy(), split, which)
-            parts.append(pd.DataFrame({'store': s, 'chrom': d.chrom, 'i': d.i, 'j': d.i, 'lo': lo, 'hi': hi}))
-        elif kind == 'loops': parts.append(_loop_index(st, s, split, which, neg_ratio, seed, near_miss))
-        else:
-            g = st.table('genes'); g = g[g.status == 'ok']
-            i = g.bin - st.w // 2
-            g = g.assign(i=i)[split_of(st, g.chrom, i, i + st.w, split) == which]
-            if target == 'cage':
-                if st.manifest.get('cage') is None: raise ValueError(f"{st.path.name} was built without a CAGE track (--cage); use target='value'")
-                g = g.drop_duplicates(['chrom', 'i'])
-                parts.append(pd.DataFrame({'store': s, 'chrom': g.chrom, 'i': g.i, 'j': g.i}))
-            else:
-                if 'value' not in g: raise ValueError(f"{st.path.name}: the gene table has no value column; build with --expr-col or use target='cage'")
-                g = g[np.isfinite(g.value)]
-                parts.append(pd.DataFrame({'store': s, 'chrom': g.chrom, 'i': g.i, 'j': g.i, 'y': g.value}))
+    if kind == 'pretrain': parts = [diag_index(st, s, split, which) for s, st in enumerate(stores)]
+    else:
+        task = get_task(kind)
+        parts = [task.index(st, s, split, which, **kw) for s, st in enumerate(stores)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=['store', 'chrom', 'i', 'j'])
 
 # %% ../nbs/07_data.ipynb #1ccb62f4
@@ -232,24 +191,26 @@ def as_stores(stores)->list:
     return [s if isinstance(s, Store) else Store(s) for s in (stores if isinstance(stores, (list, tuple)) else [stores])]
 
 def make_datasets(stores, # a `Store`, a path, or a list of them (one per cell type)
-                  kind:str='pretrain', # 'pretrain', 'maps', 'loops' or 'expr'
+                  kind='pretrain', # 'pretrain' (diagonal windows) or a task: its name or its `Task`
                   split:Split=Split(), # how windows are split
                   noise_std:float=0.0, # track noise for the training split only
-                  neg_ratio:int=1, # loops: negatives per positive
-                  seed:int=0, # loops: seed of the negative draw
-                  target:str='value', # expr: 'value' or 'cage'
+                  seed:int=0, # seed of the task's draws (e.g. loop negatives) and of `train_frac`
                   train_frac:float=1.0, # share of the training windows kept (few-shot runs), drawn with `seed`
+                  jitter:int=0, # diagonal windows, training split only: move windows by up to this many bins at every read
                   near_miss:int=0, # loops, training split only: negatives per loop shifted 2-4 bins off it (sharper genome-wide calls)
-                  jitter:int=0, # pretrain and maps, training split only: move windows by up to this many bins at every read
+                  **kw, # the task's own settings, e.g. neg_ratio (loops), target (expr)
                  )->tuple[WindowDataset, WindowDataset, WindowDataset]: # train, valid, test
     "Train, valid and test `WindowDataset`s of window `kind` from `stores`."
     if not 0 < train_frac <= 1: raise ValueError(f"train_frac must be in (0, 1], got {train_frac}")
     stores = as_stores(stores)
-    if jitter and kind not in ('pretrain', 'maps'): raise ValueError(f"jitter moves diagonal windows (kinds 'pretrain' and 'maps'), not {kind!r} windows")
-    tgt = {'pretrain': 'pos', 'maps': 'hic', 'loops': 'label'}.get(kind, target)
+    task = None if kind == 'pretrain' else get_task(kind)
+    if jitter and task is not None and not task.jitter_ok:
+        raise ValueError(f"jitter moves diagonal windows (pre-training and map windows), not {task.name!r} windows")
+    tgt = 'pos' if task is None else task.ds_target(**kw)
     out = []
     for w in ('train', 'valid', 'test'):
-        idx = window_index(stores, kind, w, split, neg_ratio, seed, target, near_miss if w == 'train' else 0)
+        extra = {} if task is None else dict(seed=seed, near_miss=near_miss if w == 'train' else 0, **kw)
+        idx = window_index(stores, kind, w, split, **extra)
         if w == 'train' and train_frac < 1 and len(idx):
             idx = idx.sample(n=max(1, int(round(train_frac * len(idx)))), random_state=seed).sort_index()
         out.append(WindowDataset(stores, idx, tgt, noise_std if w == 'train' else 0.0, jitter if w == 'train' else 0))

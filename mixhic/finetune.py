@@ -4,40 +4,38 @@
 
 # %% ../nbs/12a_finetune.ipynb #5ffd57a3
 from __future__ import annotations
-import copy, json, math, time
+import copy, json, time
 from dataclasses import dataclass, asdict, replace
 from functools import partial
 from pathlib import Path
-import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+import numpy as np, pandas as pd, torch, torch.nn as nn
 from fastai.learner import Learner, Metric
 from fastai.callback.core import Callback
 from fastai.callback.tracker import EarlyStoppingCallback
 import fastai.callback.schedule   # Learner.fit_one_cycle and Learner.fine_tune
 from fastai.optimizer import Adam
-from fastai.torch_core import default_device
-from .core import log, atomic_path, tune_malloc
+from .core import log, atomic_path
 from .layers import ModelCfg, n_params
-from .model import MixHiC, load_pretrained, TASKS, MODALITIES
+from .task import get_task, task_names
+from .model import MixHiC, load_pretrained, MODALITIES
 from .data import Split, as_stores, make_datasets
-from .store import Store, label_table, _status_windows
-from .pretrain import SaveRun, load_checkpoint, save_checkpoint, EpochSeed, _version
-from .metrics import map_metrics, loop_metrics, expr_metrics, best_threshold, expected_map, mean_baseline, oe_score, expected_by_distance
+from .store import Store, label_table
+from .train import (SaveRun, Checkpoint, load_checkpoint, save_checkpoint, EpochSeed, pick_device, plot_run,
+                          mixed_precision, mixhic_version)
 
 # %% auto #0
-__all__ = ['VARIANTS', 'SCHEDULES', 'SHOWN', 'NOISES', 'BODY', 'FinetuneCfg', 'task_output', 'task_target', 'TaskLoss',
-           'task_metrics', 'Scores', 'Score', 'task_scores', 'perturb_hic', 'HicNoise', 'relabel', 'body_head_split',
-           'build_task_model', 'fit_loop_prior', 'finetune_learner', 'plot_task_history', 'load_task_model',
-           'predict_ds', 'window_fn', 'baseline', 'evaluate', 'finetune']
+__all__ = ['SCHEDULES', 'NOISES', 'BODY', 'FinetuneCfg', 'TaskLoss', 'Scores', 'Score', 'task_scores', 'perturb_hic', 'HicNoise',
+           'relabel', 'body_head_split', 'build_task_model', 'finetune_learner', 'load_task_model', 'predict_ds',
+           'window_fn', 'baseline', 'evaluate', 'finetune']
 
 # %% ../nbs/12a_finetune.ipynb #3bf0ed90
-VARIANTS = {'maps': ('infer', 'tracks'), 'loops': ('bimodal', 'hic', 'tracks', 'infer'), 'expr': ('bimodal', 'infer', 'tracks')}
 SCHEDULES = ('fit', 'one_cycle', 'fine_tune')
 
 @dataclass
 class FinetuneCfg:
     "Settings of a fine-tuning run."
-    task:str = 'loops'            # 'maps', 'loops' or 'expr'
-    variant:str|None = None       # modality (see VARIANTS); None: the paper's (infer for maps, bimodal otherwise)
+    task:str = 'loops'            # the task: 'maps', 'loops' or 'expr' ('expression'), or any registered task
+    variant:str|None = None       # inputs: 'bimodal', 'hic', 'tracks' or 'infer' (those the task takes); None: the paper's for the task
     preset:str = 'tiny'           # model size when not pre-trained: 'tiny' (CPU, teaching) or 'paper'; a checkpoint brings its own
     C:int|None = None             # base width overriding the preset's
     epochs:int = 20               # epochs at most (paper: up to 200)
@@ -62,11 +60,12 @@ class FinetuneCfg:
     hic_norm:str|None = None      # Hi-C input normalisation, `ModelCfg.hic_norm` ('diag' or 'none'); None: a pre-trained model's own, else 'diag'
 
     def __post_init__(self):
-        if self.task not in TASKS: raise ValueError(f"unknown task {self.task!r}; expected one of {', '.join(TASKS)}")
-        if self.variant is None: self.variant = 'infer' if self.task == 'maps' else 'bimodal'
-        if self.variant not in VARIANTS[self.task]:
-            why = " (a Hi-C input would copy the map to predict)" if self.task == 'maps' else ''
-            raise ValueError(f"variant {self.variant!r} does not fit task {self.task!r}{why}; expected one of {', '.join(VARIANTS[self.task])}")
+        t = get_task(self.task)
+        self.task = t.name                                     # an alias ('expression') is saved as the task's name
+        if self.variant is None: self.variant = t.default_variant
+        if self.variant not in t.variants:
+            why = f" ({t.refused[self.variant]})" if self.variant in t.refused else ''
+            raise ValueError(f"variant {self.variant!r} does not fit task {self.task!r}{why}; expected one of {', '.join(t.variants)}")
         if self.preset not in ('tiny', 'paper'): raise ValueError(f"unknown preset {self.preset!r}; expected 'tiny' or 'paper'")
         if self.schedule not in SCHEDULES: raise ValueError(f"unknown schedule {self.schedule!r}; expected one of {', '.join(SCHEDULES)}")
         if self.target not in ('value', 'cage'): raise ValueError(f"target must be 'value' or 'cage', got {self.target!r}")
@@ -75,62 +74,41 @@ class FinetuneCfg:
         if self.noise is not None and self.noise not in NOISES: raise ValueError(f"unknown noise {self.noise!r}; expected one of {', '.join(NOISES)}")
         for k in ('epochs', 'bs'):
             if int(getattr(self, k)) < 1: raise ValueError(f"{k} must be a positive integer, got {getattr(self, k)}")
+        t.check(self)
     @property
     def lr_(self)->float:
         if self.lr is not None: return self.lr
-        return 3e-4 if self.preset == 'tiny' else (1e-4 if self.task == 'expr' else 1e-5)
+        return 3e-4 if self.preset == 'tiny' else get_task(self.task).paper_lr
+    @classmethod
+    def from_dict(cls, d:dict)->FinetuneCfg:
+        "The settings saved in a checkpoint (fields of later versions take their defaults)."
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in d.items() if k in known})
     def model_cfg(self, n_tracks:int)->ModelCfg:
         return ModelCfg.preset(self.preset, self.task, n_tracks=n_tracks, loop_centre=self.loop_centre, loop_prior=self.loop_prior,
                                hic_norm=self.hic_norm or 'diag', **({} if self.C is None else {'C': self.C}))
 
 # %% ../nbs/12a_finetune.ipynb #432d6ba3
-def task_output(out:torch.Tensor, # raw model output: loops (b,), maps (b, 1, w, w), expr (b, w)
-                task:str, # 'maps', 'loops' or 'expr'
-                target:str='value', # expr: 'value' (the TSS bin) or 'cage' (the profile)
-               )->torch.Tensor: # loops (b,) probabilities; maps (b, w, w); expr (b,) or (b, w)
-    "The prediction of a `task` model that metrics compare with the targets."
-    if task == 'loops': return torch.sigmoid(out.float())
-    if task == 'maps': return out.float()[:, 0]
-    return out.float()[:, out.shape[1] // 2] if target == 'value' else out.float()
-
-def task_target(y:torch.Tensor, # targets of a batch: loops (b,), maps (b, 1, w, w), expr (b,) or (b, w)
-                task:str, # 'maps', 'loops' or 'expr'
-               )->torch.Tensor: # float targets in `task_output`'s shape
-    "Targets of a batch in the shape of `task_output`."
-    return y.float()[:, 0] if task == 'maps' else y.float()
-
 class TaskLoss:
-    "The loss of `task`: BCE on logits (loops), MSE on maps, MSE at the TSS bin or over the profile (expr)."
-    def __init__(self, task:str, target:str='value'): self.task, self.target = task, target
-    def __call__(self, out, y):
-        if self.task == 'loops': return F.binary_cross_entropy_with_logits(out.float(), y.float())
-        if self.task == 'maps': return F.mse_loss(out.float(), y.float())
-        return F.mse_loss(task_output(out, 'expr', self.target), y.float())
-    def __repr__(self): return f"TaskLoss({self.task!r}, {self.target!r})"
+    "The loss of `task` (a name or `Task`) for fastai: `Task.loss(out, y, target)`."
+    def __init__(self, task, target:str='value'): self.task, self.target = get_task(task), target
+    def __call__(self, out, y): return self.task.loss(out, y, self.target)
+    def __repr__(self): return f"TaskLoss({self.task.name!r}, {self.target!r})"
 
 # %% ../nbs/12a_finetune.ipynb #c7d0de93
-SHOWN = {'maps': ('r2', 'pearson', 'scc'), 'loops': ('auroc', 'auprc', 'f1'), 'expr': ('r2', 'pearson_gene')}
-
-def task_metrics(task:str, # 'maps', 'loops' or 'expr'
-                 y:np.ndarray, # targets: loops (n,), maps (n, w, w), expr (n,) or (n, w)
-                 p:np.ndarray, # predictions from `task_output`, the same shape
-                 threshold:float|None=None, # loops: decision threshold besides 0.5 (None: the F1-optimal on these data)
-                )->dict:
-    "All metrics of `task` for targets `y` and predictions `p` (SPEC section 3)."
-    if task == 'maps': return map_metrics(y, p)
-    if task == 'loops': return loop_metrics(y, p, threshold)
-    return expr_metrics(y, p)
-
 class Scores:
     "Validation predictions and targets of one epoch, and the task's metrics over them."
-    def __init__(self, task:str, target:str='value'): self.task, self.target = task, target; self.reset()
+    def __init__(self, task, target:str='value'):
+        self.task, self.target = get_task(task), target
+        self.reset()
     def reset(self): self.p, self.y, self._m = [], [], None
     def add(self, out, y):
-        self.p.append(task_output(out.detach(), self.task, self.target).cpu().numpy())
-        self.y.append(task_target(y.detach(), self.task).cpu().numpy()); self._m = None
+        self.p.append(self.task.output(out.detach(), self.target).cpu().numpy())
+        self.y.append(self.task.truth(y.detach()).cpu().numpy())
+        self._m = None
     def metrics(self)->dict:
         if self._m is None:
-            self._m = task_metrics(self.task, np.concatenate(self.y), np.concatenate(self.p)) if self.p else {}
+            self._m = self.task.metrics(np.concatenate(self.y), np.concatenate(self.p)) if self.p else {}
         return self._m
 
 class Score(Metric):
@@ -145,10 +123,10 @@ class Score(Metric):
     @property
     def name(self): return self.key
 
-def task_scores(task:str, target:str='value')->list:
-    "fastai metrics showing `SHOWN[task]`, computed over the whole validation split."
+def task_scores(task, target:str='value')->list:
+    "fastai metrics showing the task's `shown` metrics, computed over the whole validation split."
     sc = Scores(task, target)
-    return [Score(sc, k, collect=i == 0) for i, k in enumerate(SHOWN[task])]
+    return [Score(sc, k, collect=i == 0) for i, k in enumerate(sc.task.shown)]
 
 # %% ../nbs/12a_finetune.ipynb #b2bfd3da
 NOISES = ('dropout', 'gaussian', 'saltpepper')
@@ -163,11 +141,13 @@ def perturb_hic(hic:torch.Tensor, # (b, 1, w, w) windows
     if not 0 <= rate <= (10 if kind == 'gaussian' else 1): raise ValueError(f"noise rate {rate} out of range for {kind!r}")
     x = hic.clone()
     if rate == 0: return x
-    sym = lambda r: torch.triu(r) + torch.triu(r, 1).transpose(-1, -2)          # one draw per contact, mirrored
+    def sym(r): return torch.triu(r) + torch.triu(r, 1).transpose(-1, -2)   # one draw per contact, mirrored
     u = sym(torch.rand(x.shape, generator=gen, device=x.device))
     if kind == 'dropout': return torch.where(u < rate, torch.zeros_like(x), x)
     lo, hi = x.amin((-1, -2), keepdim=True), x.amax((-1, -2), keepdim=True)
-    if kind == 'gaussian': return (x + rate * x.std((-1, -2), keepdim=True) * sym(torch.randn(x.shape, generator=gen, device=x.device))).clamp_min(0)
+    if kind == 'gaussian':
+        noise = sym(torch.randn(x.shape, generator=gen, device=x.device))
+        return (x + rate * x.std((-1, -2), keepdim=True) * noise).clamp_min(0)
     salt = sym(torch.rand(x.shape, generator=gen, device=x.device))
     return torch.where(u < rate, torch.where(salt < 0.5, lo.expand_as(x), hi.expand_as(x)), x)
 
@@ -186,14 +166,14 @@ def relabel(st:Store, # an open store
             expr_log:bool=False, # genes: apply log2(1 + x) to it (raw TPM)
            )->Store:
     "A copy of `st` whose `kind` table comes from `path` (in memory; the store on disk is unchanged)."
-    h, cfg = st.w // 2, st.cfg
-    df, _ = label_table(kind, path, st.chromsizes, cfg, expr_col=expr_col, expr_log=expr_log, errors='skip')
-    i, j = (df.a - h, df.b - h) if kind == 'loops' else (df.bin - h, df.bin - h)
+    h = st.w // 2
+    df, _ = label_table(kind, path, st.chromsizes, st.cfg, expr_col=expr_col, expr_log=expr_log, errors='skip')
+    i, j = (df.a - h, df.b - h) if 'a' in df else (df.bin - h, df.bin - h)   # a loop's anchors, or a gene's TSS bin
     status = np.where(df.status == '', 'not_built', df.status).astype(object)   # out of the distance range: decided already
     for c in df.chrom.unique():
         m = (df.chrom == c).to_numpy() & (status == 'not_built')
-        if c in st.n_bins and m.any(): status[m] = _status_windows(st._arr(c, 'hic'), i[m].to_numpy(), j[m].to_numpy(), st.n_bins[c], cfg)
-    out = copy.copy(st); out._tables = {**st._tables, kind: df.assign(status=status)}
+        if c in st.n_bins and m.any(): status[m] = st.window_status(c, i[m].to_numpy(), j[m].to_numpy())
+    out = st.with_table(kind, df.assign(status=status))
     if not (status == 'ok').any(): raise ValueError(f"{path}: none of its {len(df)} {kind} gives a usable window in {st.path.name} ({pd.Series(status).value_counts().to_dict()})")
     return out
 
@@ -216,25 +196,13 @@ def build_task_model(cfg:FinetuneCfg, # the run's settings
         pc = ck['model_cfg']
         if pc['n_tracks'] != n_tracks:
             raise ValueError(f"the pre-trained model reads {pc['n_tracks']} tracks ({', '.join(ck.get('tracks', []))}), the store has {n_tracks}")
-        mcfg = replace(ModelCfg.from_dict(pc), head_dropout=cfg.model_cfg(n_tracks).head_dropout, loop_centre=cfg.loop_centre, loop_prior=cfg.loop_prior,
-                       **({'hic_norm': cfg.hic_norm} if cfg.hic_norm else {}))
+        mcfg = replace(ModelCfg.from_dict(pc), head_dropout=cfg.model_cfg(n_tracks).head_dropout, loop_centre=cfg.loop_centre,
+                       loop_prior=cfg.loop_prior, **({'hic_norm': cfg.hic_norm} if cfg.hic_norm else {}))
     else: mcfg = cfg.model_cfg(n_tracks)
     torch.manual_seed(cfg.seed)
     model = MixHiC(mcfg, cfg.task, cfg.variant)
     rep = load_pretrained(model, ck) if pretrained is not None else None
     return model, rep
-
-def fit_loop_prior(head, # a `LoopHead` with a prior (`ModelCfg.loop_prior`)
-                   ds, # the training `WindowDataset` of loop windows (labels 0 / 1)
-                   seed:int=0, # draw of the windows when there are more than `n`
-                   n:int=20_000, # at most this many windows are read
-                  )->float: # the prior's mean log-loss on those windows
-    "Fit the loop prior of `head` on the centre pixels of (up to `n` of) the training windows of `ds`."
-    k = np.arange(len(ds)) if len(ds) <= n else np.sort(np.random.default_rng(seed).choice(len(ds), n, replace=False))
-    hic = torch.stack([ds[i][0] for i in k])
-    loss = head.fit_prior(head.pixels(hic), torch.from_numpy(ds.index.y.to_numpy()[k]).float())
-    log.info(f"loop prior: logistic regression on the {head.k} x {head.k} centre pixels of {len(k):,} training windows, log-loss {loss:.3f}")
-    return loss
 
 def finetune_learner(stores, # a store, a path, or a list of them (one per cell type, joined)
                      cfg:FinetuneCfg=FinetuneCfg(), # the run's settings
@@ -248,10 +216,9 @@ def finetune_learner(stores, # a store, a path, or a list of them (one per cell 
     "A fastai Learner that fine-tunes MIX-HIC for `cfg.task` on `stores`."
     from fastai.data.core import TfmdDL, DataLoaders
     stores = as_stores(stores)
-    device = torch.device(device) if device is not None else default_device()
-    kind = cfg.task
-    tr, va, _ = make_datasets(stores, kind, split, noise_std=cfg.trk_noise, neg_ratio=cfg.neg_ratio, seed=cfg.seed, target=cfg.target,
-                              train_frac=cfg.train_frac, near_miss=cfg.near_miss)
+    device, task = pick_device(device), get_task(cfg.task)
+    tr, va, _ = make_datasets(stores, task, split, noise_std=cfg.trk_noise, seed=cfg.seed, train_frac=cfg.train_frac,
+                              near_miss=cfg.near_miss, **task.data_kw(cfg))
     for name, ds in (('training', tr), ('validation', va)):
         if not len(ds): raise ValueError(f"no {name} windows for task {cfg.task!r} in {', '.join(s.path.name for s in stores)} "
                                          f"with {split}; check the split and the store's labels (loops / genes)")
@@ -259,53 +226,29 @@ def finetune_learner(stores, # a store, a path, or a list of them (one per cell 
     dls = DataLoaders(TfmdDL(tr, bs=cfg.bs, shuffle=True, drop_last=len(tr) > cfg.bs, num_workers=num_workers, pin_memory=pin),
                       TfmdDL(va, bs=cfg.bs, shuffle=False, num_workers=num_workers, pin_memory=pin), device=device)
     model, rep = build_task_model(cfg, len(stores[0].tracks), pretrained)
-    if getattr(model.head, 'prior', False): fit_loop_prior(model.head, tr, cfg.seed)
-    if cfg.task == 'maps':   # the head predicts the departure from the training windows' distance decay
-        k = np.linspace(0, len(tr) - 1, min(len(tr), 2000)).astype(int)
-        model.head.offset.copy_(torch.from_numpy(expected_map(np.stack([tr[i][2][0].numpy() for i in k])))[None, None])
+    task.prepare(model, tr, cfg)   # what the head takes from the training windows (a prior, the distance decay)
     cbs = [EpochSeed(cfg.seed)]
     if cfg.noise and cfg.noise_rate > 0: cbs.append(HicNoise(cfg.noise, cfg.noise_rate))
     if out is not None:
         meta = dict(kind='mixhic-task', model_cfg=model.cfg.to_dict(), task=cfg.task, variant=cfg.variant, train_cfg=asdict(cfg),
-                    split=asdict(split), tracks=list(stores[0].tracks), stores=[str(s.path) for s in stores], mixhic=_version(),
+                    split=asdict(split), tracks=list(stores[0].tracks), stores=[str(s.path) for s in stores], mixhic=mixhic_version(),
                     pretrained=str(pretrained) if isinstance(pretrained, (str, Path)) else (None if pretrained is None else 'dict'),
                     load_report=None if rep is None else {k: len(v) for k, v in rep.items()})
-        cbs.append(SaveRun(out, meta, plot=partial(plot_task_history, task=cfg.task) if plot else None))
+        cbs.append(SaveRun(out, meta, plot=partial(plot_run, metrics=task.shown, title=task.name) if plot else None))
     learn = Learner(dls, model, loss_func=TaskLoss(cfg.task, cfg.target), opt_func=Adam, lr=cfg.lr_, wd=cfg.wd,
                     metrics=task_scores(cfg.task, cfg.target), splitter=body_head_split, cbs=cbs, path=out or '.')
     learn.load_report = rep
-    if device.type == 'cuda':
-        from fastai.callback.fp16 import MixedPrecision
-        learn.add_cb(MixedPrecision(amp_mode='bf16'))
-    return learn
-
-# %% ../nbs/12a_finetune.ipynb #b03d86ef
-def plot_task_history(history:list, # rows of `SaveRun.history`
-                      task:str, # the task: which metrics to draw
-                      path=None, # PNG to write (atomically); None: return the figure
-                     ):
-    "Losses and the task's validation metrics per epoch of a fine-tuning run."
-    import matplotlib.pyplot as plt
-    ep = [r['epoch'] for r in history]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
-    for k in ('train_loss', 'valid_loss'): a.plot(ep, [r.get(k, np.nan) for r in history], marker='.', label=k.replace('_', ' '))
-    a.set(xlabel='epoch', ylabel='loss', title=f'{task}: losses'); a.legend(fontsize=7)
-    for k in SHOWN[task]: b.plot(ep, [r.get(k, np.nan) for r in history], marker='.', label=k)
-    b.set(xlabel='epoch', ylabel='validation metric', title=f'{task}: whole validation split'); b.legend(fontsize=7)
-    fig.tight_layout()
-    if path is None: return fig
-    with atomic_path(path) as tmp: fig.savefig(tmp, dpi=110, format='png')
-    plt.close(fig)
+    return mixed_precision(learn, device)
 
 # %% ../nbs/12a_finetune.ipynb #ef54f33d
 def load_task_model(ckpt, # a fine-tuning checkpoint (best.pt / last.pt) or its loaded dict
                    )->tuple[MixHiC, dict]:
     "The task model stored in `ckpt` (eval mode) and the checkpoint."
-    ck = load_checkpoint(ckpt) if isinstance(ckpt, (str, Path)) else ckpt
-    if ck.get('kind') != 'mixhic-task':
-        raise ValueError(f"{ckpt} is not a fine-tuned task model (a pre-training checkpoint? fine-tune it first with mixhic finetune)")
-    model = MixHiC(ModelCfg.from_dict(ck['model_cfg']), ck['task'], ck['variant'])
-    model.load_state_dict({k[7:] if k.startswith('module.') else k: v for k, v in ck['model'].items()})
+    ck = load_checkpoint(ckpt)
+    if not ck.is_task:
+        raise ValueError(f"{ck.name} is not a fine-tuned task model (a pre-training checkpoint? fine-tune it first with mixhic finetune)")
+    model = MixHiC(ck.model_cfg, ck['task'], ck['variant'])
+    model.load_state_dict(ck.state)
     return model.eval(), ck
 
 @torch.no_grad()
@@ -319,13 +262,16 @@ def predict_ds(model:MixHiC, # a task model
               )->tuple[np.ndarray, np.ndarray]: # predictions, targets (task_output shapes)
     "Predictions of `model` over dataset `ds`, in order, with its targets."
     from torch.utils.data import DataLoader
-    device = torch.device(device or 'cpu'); model = model.to(device).eval()
+    device = torch.device(device or 'cpu')
+    model = model.to(device).eval()
     gen = torch.Generator().manual_seed(int(noise[2])) if noise else None
+    task = get_task(model.task)
     P, Y = [], []
     for hic, trk, y in DataLoader(ds, batch_size=bs, shuffle=False):
         if noise: hic = perturb_hic(hic, noise[0], noise[1], gen)
         if trk_fn is not None: trk = trk_fn(trk)
-        P.append(task_output(model(hic.to(device), trk.to(device)), model.task, target).cpu().numpy()); Y.append(task_target(y, model.task).numpy())
+        P.append(task.output(model(hic.to(device), trk.to(device)), target).cpu().numpy())
+        Y.append(task.truth(y).numpy())
     if not P: raise ValueError("the dataset is empty: nothing to predict")
     return np.concatenate(P), np.concatenate(Y)
 
@@ -333,29 +279,20 @@ def window_fn(model:MixHiC, # a task model
               device=None, # torch device (default: CPU)
              ):
     "A function (hic (b, 1, w, w), trk (b, l, c)) -> numpy predictions of `model`: loop probabilities (b,), maps (b, w, w), profiles (b, w)."
-    device = torch.device(device or 'cpu'); model = model.to(device).eval()
+    device = torch.device(device or 'cpu')
+    model, task = model.to(device).eval(), get_task(model.task)
     @torch.no_grad()
     def fn(hic, trk):
         out = model(hic.to(device), trk.to(device))
-        return task_output(out, model.task, 'cage').cpu().numpy()
+        return task.output(out, 'cage').cpu().numpy()
     return fn
 
-def baseline(task:str, # 'maps', 'loops' or 'expr'
+def baseline(task, # a task's name or `Task`
              train_ds, # the training `WindowDataset`
              ds, # the dataset to predict
-            )->np.ndarray: # baseline predictions, the shape of `task_output`
-    "The simple baseline of `task` on `ds`: the distance-decay map, the observed/expected of the pixel, the mean expression."
-    if task == 'maps':
-        ex = expected_map(np.stack([train_ds[k][2][0].numpy() for k in range(len(train_ds))]))                  # (w, w)
-        return np.broadcast_to(ex, (len(ds),) + ex.shape).copy()
-    if task == 'loops':
-        hic = np.stack([ds[k][0][0].numpy() for k in range(len(ds))])
-        which, d, out = ds.index.store.to_numpy(), (ds.index.j - ds.index.i).to_numpy(), np.empty(len(ds))
-        for s in np.unique(which):                                      # each store (cell type) against its own decay
-            m = which == s; out[m] = oe_score(hic[m], d[m], expected_by_distance(ds.stores[s]))
-        return out
-    y_tr = np.stack([np.asarray(train_ds[k][2]) for k in range(len(train_ds))])
-    return mean_baseline(y_tr, len(ds))
+            )->np.ndarray: # baseline predictions, the shape of the task's `output`
+    "The simple baseline of `task` on `ds` (`Task.baseline`): e.g. the distance-decay map, the centre pixel's O/E, the mean."
+    return get_task(task).baseline(train_ds, ds)
 
 # %% ../nbs/12a_finetune.ipynb #3845712d
 def _flat(d:dict, prefix:str)->dict: return {f'{prefix}{k}': (float(v) if np.isscalar(v) else v) for k, v in d.items()}
@@ -371,20 +308,19 @@ def evaluate(stores, # a store, a path, or a list of them
              with_baseline:bool=True, # also score the task's baseline
             )->dict: # {'model': metrics, 'baseline': metrics, 'n': windows, 'pred', 'y'}
     "Metrics of a fine-tuned model on split `which` of `stores`, next to the task's baseline."
-    m, ck = load_task_model(model) if not isinstance(model, nn.Module) else (model, None)
-    ck = ck or {}
-    tc = ck.get('train_cfg', {}); task = m.task
-    split = split or (Split(**{k: tuple(v) if isinstance(v, list) else v for k, v in ck['split'].items()}) if 'split' in ck else Split())
-    target = tc.get('target', 'value')
-    tr, va, te = make_datasets(stores, task, split, neg_ratio=tc.get('neg_ratio', 1), seed=tc.get('seed', 0), target=target)
+    m, ck = load_task_model(model) if not isinstance(model, nn.Module) else (model, Checkpoint())
+    task = get_task(m.task)
+    cfg = FinetuneCfg.from_dict({**ck.train_cfg, 'task': task.name, 'variant': m.modality})
+    split, target = split or ck.split, cfg.target
+    tr, va, te = make_datasets(stores, task, split, seed=cfg.seed, **task.data_kw(cfg))
     ds = {'valid': va, 'test': te}.get(which)
     if ds is None: raise ValueError(f"which must be 'valid' or 'test', got {which!r}")
-    if not len(ds): raise ValueError(f"no {which} windows for task {task!r} with {split}")
+    if not len(ds): raise ValueError(f"no {which} windows for task {task.name!r} with {split}")
     if threshold is None: threshold = ck.get('threshold')
     p, y = predict_ds(m, ds, bs, device, target, noise)
-    res = {'task': task, 'variant': m.modality, 'which': which, 'n': len(ds), 'model': task_metrics(task, y, p, threshold), 'pred': p, 'y': y}
+    res = {'task': task.name, 'variant': m.modality, 'which': which, 'n': len(ds), 'model': task.metrics(y, p, threshold), 'pred': p, 'y': y}
     if with_baseline:
-        res['baseline'] = task_metrics(task, y, baseline(task, tr, ds))
+        res['baseline'] = task.metrics(y, task.baseline(tr, ds))
     return res
 
 def _write_metrics(out:Path, rows:dict):
@@ -405,8 +341,7 @@ def finetune(stores, # a store, a path, or a list of them
     "Fine-tune MIX-HIC for `cfg.task` into run folder `out`, then evaluate its best checkpoint on valid and test."
     out = Path(out); stores = as_stores(stores)
     if (out/'last.pt').exists(): raise ValueError(f"{out} already holds a fine-tuning run; choose another folder or delete it")
-    if device is None and torch.cuda.is_available(): device = torch.device('cuda', torch.cuda.current_device())
-    if device is None or torch.device(device).type == 'cpu': tune_malloc()
+    device = pick_device(device)
     learn = finetune_learner(stores, cfg, split, pretrained, out, num_workers, device, plot)
     stop = EarlyStoppingCallback(monitor='valid_loss', patience=cfg.patience)
     t0 = time.time()
@@ -418,15 +353,15 @@ def finetune(stores, # a store, a path, or a list of them
     ck = load_checkpoint(best)
     rows = {}
     va = evaluate(stores, ck, 'valid', split, device=device)
-    if cfg.task == 'loops':
-        ck['threshold'] = thr = best_threshold(va['y'], va['pred'])
-        va['model'] = task_metrics('loops', va['y'], va['pred'], thr)       # the same predictions, scored at that threshold
+    ck.update(get_task(cfg.task).calibrate(va))   # e.g. the loop threshold, chosen on the validation predictions
     rows['valid/mixhic'], rows['valid/baseline'] = va['model'], va['baseline']
     try:
         te = evaluate(stores, ck, 'test', split, threshold=ck.get('threshold'), device=device)
         rows['test/mixhic'], rows['test/baseline'] = te['model'], te['baseline']
-    except ValueError as e: log.warning(f"no test evaluation: {e}"); te = None
-    ck['metrics'] = rows; ck['seconds'] = secs
+    except ValueError as e:
+        log.warning(f"no test evaluation: {e}")
+        te = None
+    ck['metrics'], ck['seconds'] = rows, secs
     save_checkpoint(ck, best)
     _write_metrics(out, rows)
     ran = len(learn.save_run.history)

@@ -57,12 +57,13 @@ class ModelCfg:
 
     @classmethod
     def preset(cls, name:str='paper', # 'paper' (published sizes) or 'tiny' (seconds on a CPU, for tests and teaching)
-               task:str='loops', # 'pretrain', 'loops', 'maps' or 'expr' (the paper uses C=256 for expression)
+               task:str='loops', # 'pretrain' or a task's name: the paper's width differs by task (256 for expression)
                **kw, # any field to override, e.g. n_tracks=3
               )->'ModelCfg':
         "The `name` preset for `task`, with fields `kw` overridden."
-        if task not in ('pretrain', 'loops', 'maps', 'expr'): raise ValueError(f"unknown task {task!r}; expected 'pretrain', 'loops', 'maps' or 'expr'")
-        if name == 'paper': base = dict(C=256 if task == 'expr' else 128, T=2, heads=4)
+        from mixhic.task import get_task
+        C = 128 if task == 'pretrain' else get_task(task).paper_C   # pre-training's width is the task's it serves (--C)
+        if name == 'paper': base = dict(C=C, T=2, heads=4)
         elif name == 'tiny': base = dict(C=16, T=1, heads=2)
         else: raise ValueError(f"unknown preset {name!r}; expected 'paper' or 'tiny'")
         return cls(**{**base, **kw})

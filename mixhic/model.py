@@ -10,11 +10,12 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from einops import rearrange
 from .layers import *
 from .encoders import TrackEncoder, HicEncoder, diag_center
+from .task import get_task, task_names
 
 # %% auto #0
-__all__ = ['TASKS', 'MODALITIES', 'TAU_INIT', 'TAU_RANGE', 'norm_parts', 'Interaction', 'token_counts', 'Mapping', 'Fusion',
-           'LoopHead', 'Decoder', 'MapHead', 'ExprHead', 'check_inputs', 'zero_biases', 'MixHiCPretrain', 'MixHiC',
-           'unused_params', 'load_pretrained', 'param_table']
+__all__ = ['MODALITIES', 'TAU_INIT', 'TAU_RANGE', 'norm_parts', 'Interaction', 'token_counts', 'Mapping', 'Fusion', 'Decoder',
+           'check_inputs', 'strip_ddp', 'zero_biases', 'MixHiCPretrain', 'MixHiC', 'unused_params', 'load_pretrained',
+           'param_table']
 
 # %% ../nbs/10_model.ipynb #825fecb6
 def norm_parts(x:torch.Tensor, # (b, t, 2h) tokens made of an invariant and a specific half
@@ -64,47 +65,6 @@ class Fusion(nn.Module):
         return q
 
 # %% ../nbs/10_model.ipynb #d3d9f0c0
-class LoopHead(nn.Sequential):
-    "Fused tokens (b, t, 8C) -> loop logit (b,): mean over tokens [+ the `centre` x `centre` middle Hi-C pixels], Linear(., 32), ReLU, Dropout, Linear(32, 1) [+ a fixed linear prior of those pixels]."
-    def __init__(self, cfg:ModelCfg, centre:int=0):
-        super().__init__(nn.Linear(8 * cfg.C + centre ** 2, 32), nn.ReLU(), nn.Dropout(cfg.head_dropout), nn.Linear(32, 1))
-        self.k, self.norm, self.prior = centre, cfg.hic_norm, bool(cfg.loop_prior and centre)
-        if self.prior:   # buffers, not parameters: saved with the model, never trained (fastai's unfreeze cannot reach them)
-            self.register_buffer('prior_w', torch.zeros(centre ** 2)); self.register_buffer('prior_b', torch.zeros(()))
-    def pixels(self, hic:torch.Tensor, # (b, 1, w, w) Hi-C windows
-               norm:str='none', # 'diag' or 'none' (as stored, missing values 0)
-              )->torch.Tensor: # (b, k^2) the k x k centre pixels
-        h = diag_center(hic) if norm == 'diag' else hic.nan_to_num()
-        a = h.shape[-1] // 2 - self.k // 2
-        return h[:, 0, a:a + self.k, a:a + self.k].flatten(1)
-    def forward(self, z:torch.Tensor, # (b, t, 8C) fused tokens
-                hic:torch.Tensor|None=None, # (b, 1, w, w) Hi-C window; read when `centre` > 0
-               )->torch.Tensor: # (b,) logits
-        x = z.mean(1)
-        if self.k: x = torch.cat([x, self.pixels(hic, self.norm).to(x.dtype)], 1)   # (b, 8C + k^2)
-        y = super().forward(x)[:, 0]
-        return y + self.prior_logit(hic).to(y.dtype) if self.prior else y
-    def prior_logit(self, hic:torch.Tensor)->torch.Tensor:
-        "The prior's logit (b,) for Hi-C windows `hic` (b, 1, w, w)."
-        return self.pixels(hic).float() @ self.prior_w + self.prior_b
-    def fit_prior(self, px:torch.Tensor, # (n, k^2) centre pixels of training windows, as stored (`pixels`)
-                  y:torch.Tensor, # (n,) their labels, 0 or 1
-                  l2:float=1.0, # ridge penalty on the standardised weights (per window: l2 / n)
-                 )->float: # the fit's mean log-loss on (px, y)
-        "Set the prior to the L2-penalised logistic regression of `y` on `px` (L-BFGS on standardised pixels)."
-        px, y = px.detach().float().nan_to_num(), y.detach().float()
-        mu, sd = px.mean(0), px.std(0).clamp_min(1e-6)
-        xs = (px - mu) / sd
-        w, b = torch.zeros(px.shape[1], requires_grad=True), torch.zeros((), requires_grad=True)
-        opt = torch.optim.LBFGS([w, b], max_iter=500, line_search_fn='strong_wolfe')
-        nll = lambda: F.binary_cross_entropy_with_logits(xs @ w + b, y)
-        def closure():
-            opt.zero_grad(); l = nll() + l2 / len(y) * (w ** 2).sum(); l.backward(); return l
-        with torch.enable_grad(): opt.step(closure)
-        with torch.no_grad():
-            self.prior_w.copy_(w / sd); self.prior_b.copy_(b - (w * mu / sd).sum())
-            return float(nll())
-
 class Decoder(nn.Module):
     "1-D U-Net: fused track tokens (b, 12, 8C) + encoder skips -> (b, 100, 2C)."
     def __init__(self, cfg:ModelCfg):
@@ -124,26 +84,8 @@ class Decoder(nn.Module):
             for blk in blocks: z = blk(z)
         return z
 
-class MapHead(nn.Module):
-    "Decoder tokens (b, 2w, 2C) -> Hi-C map (b, 1, w, w), rows = anchor 1: pair features, Linear(2C, 32), ReLU, Dropout, Linear(32, 1), plus `offset`."
-    def __init__(self, cfg:ModelCfg):
-        super().__init__(); self.mlp = nn.Sequential(nn.Linear(2 * cfg.C, 32), nn.ReLU(), nn.Dropout(cfg.head_dropout), nn.Linear(32, 1))
-        self.register_buffer('offset', torch.zeros(1, 1, cfg.win_bins, cfg.win_bins))   # the distance decay, set from training data
-    def forward(self, d:torch.Tensor)->torch.Tensor:
-        u, v = d.chunk(2, dim=1)                                                # (b, w, 2C) anchor 1, anchor 2
-        u, v = u[:, :, None], v[:, None]                                        # (b, w, 1, 2C), (b, 1, w, 2C)
-        return rearrange(self.mlp((u + v) / 2 + u * v), 'b i j 1 -> b 1 i j') + self.offset  # (b, 1, w, w)
-
-class ExprHead(nn.Module):
-    "Decoder tokens (b, 2w, 2C) -> expression profile (b, w): per-token Linear(2C, 128), ReLU, Dropout, Linear(128, 1), anchors averaged."
-    def __init__(self, cfg:ModelCfg):
-        super().__init__(); self.mlp = nn.Sequential(nn.Linear(2 * cfg.C, 128), nn.ReLU(), nn.Dropout(cfg.head_dropout), nn.Linear(128, 1))
-    def forward(self, d:torch.Tensor)->torch.Tensor:
-        y = rearrange(self.mlp(d), 'b (two w) 1 -> b two w', two=2)             # (b, 2, w): both anchors
-        return y.mean(1)                                                        # (b, w)
-
 # %% ../nbs/10_model.ipynb #265f682d
-TASKS, MODALITIES = ('loops', 'maps', 'expr'), ('bimodal', 'infer', 'tracks', 'hic')
+MODALITIES = ('bimodal', 'infer', 'tracks', 'hic')
 
 def check_inputs(cfg:ModelCfg, hic:torch.Tensor, trk:torch.Tensor):
     "Raise a ValueError naming the shape when `hic` is not (b, 1, w, w) or `trk` not (b, 2*w*50, n_tracks)."
@@ -152,6 +94,10 @@ def check_inputs(cfg:ModelCfg, hic:torch.Tensor, trk:torch.Tensor):
         raise ValueError(f"Hi-C input has shape {tuple(hic.shape)}; expected (batch, 1, {w}, {w})")
     if trk.ndim != 3 or tuple(trk.shape[1:]) != (l, cfg.n_tracks):
         raise ValueError(f"track input has shape {tuple(trk.shape)}; expected (batch, {l}, {cfg.n_tracks}) for n_tracks={cfg.n_tracks}")
+
+def strip_ddp(sd:dict)->dict:
+    "State dict `sd` without the `module.` prefix that DDP puts on its keys."
+    return {k[7:] if k.startswith('module.') else k: v for k, v in sd.items()}
 
 TAU_INIT, TAU_RANGE = 0.07, (0.01, 1.0)   # contrastive temperature: CLIP's start, and bounds that keep logits within 1-100x the cosine
 
@@ -183,28 +129,28 @@ class MixHiCPretrain(nn.Module):
         return dict(I_E=I_E, S_E=S_E, I_M=I_M, S_M=S_M, E=E, M=M, e2m=self.e2m(E), m2e=self.m2e(M), tau=self.tau())
 
 class MixHiC(nn.Module):
-    "Fine-tuning model for `task` ('loops', 'maps', 'expr') in `modality` ('bimodal', 'infer', 'tracks', 'hic')."
-    def __init__(self, cfg:ModelCfg, task:str='loops', modality:str='bimodal'):
+    "Fine-tuning model for `task` (a task name or `Task`) in `modality` ('bimodal', 'infer', 'tracks', 'hic')."
+    def __init__(self, cfg:ModelCfg, task='loops', modality:str='bimodal'):
         super().__init__()
-        if task not in TASKS: raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+        t = get_task(task)
         if modality not in MODALITIES: raise ValueError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
-        if modality == 'hic' and task != 'loops':
-            raise ValueError(f"task {task!r} decodes track tokens; modality 'hic' has none (use 'bimodal', 'infer' or 'tracks')")
+        if modality == 'hic' and t.decoder:
+            raise ValueError(f"task {t.name!r} decodes track tokens; modality 'hic' has none (use 'bimodal', 'infer' or 'tracks')")
         if cfg.n_tracks < 1 and modality != 'hic':
             raise ValueError(f"modality {modality!r} reads tracks, but n_tracks=0 (a Hi-C-only store); use modality 'hic' (loops), or build the store with tracks")
-        self.cfg, self.task, self.modality = cfg, task, modality
+        self.cfg, self.task, self.modality = cfg, t.name, modality
         use_trk, use_hic = modality != 'hic', modality in ('bimodal', 'hic')
         if use_trk: self.trk_enc = TrackEncoder(cfg)
         if use_hic: self.hic_enc = HicEncoder(cfg)
         self.inter = Interaction(cfg, e=use_trk, m=use_hic)
         if modality == 'infer': self.e2m = Mapping(cfg, token_counts(cfg)[1])
         self.fusion = Fusion(cfg, cross=modality in ('bimodal', 'infer'))
-        if task == 'loops': self.head = LoopHead(cfg, cfg.loop_centre if use_hic else 0)
-        else: self.decoder, self.head = Decoder(cfg), (MapHead if task == 'maps' else ExprHead)(cfg)
+        self.decoder = Decoder(cfg) if t.decoder else None
+        self.head = t.head(cfg, modality)
 
     def forward(self, hic:torch.Tensor, # (b, 1, w, w) Hi-C window (ignored by 'infer' and 'tracks')
                 trk:torch.Tensor, # (b, l, c) tracks (ignored by 'hic')
-               )->torch.Tensor: # loops (b,) logits; maps (b, 1, w, w); expr (b, w)
+               )->torch.Tensor: # the head's output, e.g. loops (b,) logits, maps (b, 1, w, w)
         check_inputs(self.cfg, hic, trk)
         if self.modality == 'hic': return self.head(self.fusion(self.inter(self.hic_enc(hic)[0], 'm')), hic)
         X_E, skips = self.trk_enc(trk)
@@ -212,7 +158,7 @@ class MixHiC(nn.Module):
         ctx = (self.inter(self.hic_enc(hic)[0], 'm') if self.modality == 'bimodal'  # (b, 9, 8C) Concat_M
                else self.e2m(q) if self.modality == 'infer' else None)             # or inferred from the tracks
         z = self.fusion(q, ctx)                                                   # (b, 12, 8C)
-        return self.head(z, hic) if self.task == 'loops' else self.head(self.decoder(z, skips))
+        return self.head(z if self.decoder is None else self.decoder(z, skips), hic)
 
 # %% ../nbs/10_model.ipynb #50a12b5d
 def unused_params(model:nn.Module, # a model, in training mode
@@ -237,7 +183,7 @@ def load_pretrained(model:nn.Module, # the task model to fill
         if not p.exists(): raise FileNotFoundError(f"checkpoint not found: {p}")
         src = torch.load(p, map_location='cpu', weights_only=True)
     sd = src.get('model', src) if isinstance(src, dict) else src
-    sd = {k[7:] if k.startswith('module.') else k: v for k, v in sd.items()}
+    sd = strip_ddp(sd)
     own = model.state_dict()
     bad = [f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}" for k, v in sd.items() if k in own and v.shape != own[k].shape]
     if bad: raise ValueError(f"checkpoint does not fit this model ({len(bad)} tensors of other shapes, e.g. {bad[0]}); "
@@ -252,8 +198,9 @@ def load_pretrained(model:nn.Module, # the task model to fill
 # %% ../nbs/10_model.ipynb #726fa59f
 def param_table(name:str='paper')->list:
     "Parameter counts (millions) of the pre-training and task models at preset `name`."
-    rows = [('pretrain', f'C={c.C}', n_params(MixHiCPretrain(c)) / 1e6) for c in sorted({ModelCfg.preset(name, t).C: ModelCfg.preset(name, t) for t in ('expr', 'loops')}.values(), key=lambda c: -c.C)]
-    for task in TASKS:
-        c = ModelCfg.preset(name, task)
-        rows += [(f'{task} {m}', f'C={c.C}', n_params(MixHiC(c, task, m)) / 1e6) for m in MODALITIES if not (m == 'hic' and task != 'loops')]
+    cfgs = {c.C: c for c in (ModelCfg.preset(name, t) for t in task_names())}          # one pre-training model per width
+    rows = [('pretrain', f'C={c.C}', n_params(MixHiCPretrain(c)) / 1e6) for c in sorted(cfgs.values(), key=lambda c: -c.C)]
+    for task in task_names():
+        c, t = ModelCfg.preset(name, task), get_task(task)
+        rows += [(f'{task} {m}', f'C={c.C}', n_params(MixHiC(c, task, m)) / 1e6) for m in MODALITIES if not (m == 'hic' and t.decoder)]
     return rows

@@ -16,7 +16,8 @@ __all__ = ['fall', 'LOSS_TERMS', 'plot_style', 'mb_label', 'color_norm', 'plot_m
            'plot_loops', 'plot_compare', 'plot_triangle', 'plot_region', 'decay_curve', 'plot_decay', 'plot_curves']
 
 # %% ../nbs/04_plot.ipynb #9f4e192d
-fall = LinearSegmentedColormap.from_list('fall', ['white', '#fff5be', '#ffd86e', '#ff9c38', '#f0461e', '#b41e28', '#500a0a', 'black'])  # the usual Hi-C palette
+fall = LinearSegmentedColormap.from_list(    # the usual Hi-C palette
+    'fall', ['white', '#fff5be', '#ffd86e', '#ff9c38', '#f0461e', '#b41e28', '#500a0a', 'black'])
 
 # %% ../nbs/04_plot.ipynb #8c5f63bd
 _RC = {'axes.titlesize': 9, 'axes.labelsize': 8, 'xtick.labelsize': 7, 'ytick.labelsize': 7, 'legend.fontsize': 7,
@@ -36,7 +37,8 @@ def _styled(f):
     def _f(*args, **kwargs):
         with plt.rc_context(plot_style()):
             out = f(*args, **kwargs)
-            inter = plt.isinteractive()   # a backend first loaded in here (Jupyter's inline one) turns interactive mode on: keep it
+            # a backend first loaded in here (Jupyter's inline one) turns interactive mode on: keep it
+            inter = plt.isinteractive()
         plt.interactive(inter)
         return out
     return _f
@@ -51,13 +53,15 @@ def mb_label(chrom:str|None=None, # chromosome name, if known
     if chrom: return f"{chrom}, {what} (Mb)" if what else f"{chrom} (Mb)"
     return f"{what or 'position'} (Mb)"
 
+# %% ../nbs/04_plot.ipynb #f8fe5c98
 def color_norm(mat:np.ndarray, # (n, m) map whose values set the default limits
                vmin:float|None=None, # lowest colour (default: 0, or the 1st percentile of positive values with `log`)
                vmax:float|None=None, # highest colour (default: the 99th percentile)
                log:bool=False, # logarithmic scale (raw or balanced contacts)
               )->Normalize:
     "Colour normalisation of `mat`: linear from 0, or `log` for contacts spanning decades."
-    fin = np.asarray(mat, dtype=float); fin = fin[np.isfinite(fin)]
+    fin = np.asarray(mat, dtype=float)
+    fin = fin[np.isfinite(fin)]
     if not log:
         vmax = vmax if vmax is not None else (float(np.percentile(fin, 99)) if fin.size else 1.0)
         return Normalize(0.0 if vmin is None else vmin, vmax)
@@ -86,7 +90,7 @@ def plot_map(mat:np.ndarray, # (n, m) map, rows = anchor 1
              loops:list|None=None, # [(row_bp, col_bp), ...] to circle
              title:str|None=None, # axes title
              cmap=fall, # colour map
-             log:bool=False, # logarithmic colour scale, for raw or balanced contacts (stores hold log1p values: keep False)
+             log:bool=False, # logarithmic colour scale, for raw or balanced contacts (stores hold log1p: keep False)
              vmin:float|None=None, # colour scale minimum (see `color_norm`)
              chrom:str|None=None, # chromosome, for the axis labels
              colorbar:bool=False, # add a colour bar
@@ -99,10 +103,13 @@ def plot_map(mat:np.ndarray, # (n, m) map, rows = anchor 1
     ext = np.array([c0, c0 + m * res, r0 + n * res, r0]) / 1e6
     im = ax.imshow(mat, cmap=cmap, norm=color_norm(mat, vmin, vmax, log), extent=ext, interpolation='none')
     for y, x in (loops or []):
-        ax.add_patch(plt.Circle(((x + res / 2) / 1e6, (y + res / 2) / 1e6), 2.5 * res / 1e6, fill=False, color='tab:blue', lw=1))
+        centre = ((x + res / 2) / 1e6, (y + res / 2) / 1e6)
+        ax.add_patch(plt.Circle(centre, 2.5 * res / 1e6, fill=False, color='tab:blue', lw=1))
     diag = chrom and r0 == c0
-    ax.set_xlabel(mb_label(chrom, '' if diag else 'anchor 2')); ax.set_ylabel(mb_label(chrom, '' if diag else 'anchor 1'))
-    ax.xaxis.set_major_formatter(_MB); ax.yaxis.set_major_formatter(_MB)
+    ax.set_xlabel(mb_label(chrom, '' if diag else 'anchor 2'))
+    ax.set_ylabel(mb_label(chrom, '' if diag else 'anchor 1'))
+    ax.xaxis.set_major_formatter(_MB)
+    ax.yaxis.set_major_formatter(_MB)
     if colorbar: ax.figure.colorbar(im, ax=ax, shrink=0.8, label='log contacts' if log else None)
     if title: ax.set_title(title, fontsize=9)
     return ax
@@ -124,12 +131,20 @@ def plot_tracks(trk:np.ndarray, # (l, c) tracks in bins of `trk_res`
     c = trk.shape[1]
     names = names or [f'track {k}' for k in range(c)]
     if len(names) != c: raise ValueError(f"{len(names)} names ({', '.join(map(str, names))}) for {c} tracks")
-    if axs is None: _, axs = plt.subplots(c, 1, figsize=(4, 0.8 * c), dpi=80, sharex=True, squeeze=False); axs = axs[:, 0]
+    if axs is None:
+        _, axs = plt.subplots(c, 1, figsize=(4, 0.8 * c), dpi=80, sharex=True, squeeze=False)
+        axs = axs[:, 0]
     x = (start_bp + np.arange(trk.shape[0]) * trk_res) / 1e6
     lim = (start_bp / 1e6, (start_bp + trk.shape[0] * trk_res) / 1e6)
     for k, ax in enumerate(np.atleast_1d(axs)):
-        if vertical: ax.fill_betweenx(x, trk[:, k], color='tab:green', lw=0); ax.set_ylim(lim[::-1]); ax.set_xlabel(names[k], fontsize=8)
-        else: ax.fill_between(x, trk[:, k], color='tab:green', lw=0); ax.set_xlim(lim); ax.set_ylabel(names[k], fontsize=8, rotation=0, ha='right')
+        if vertical:
+            ax.fill_betweenx(x, trk[:, k], color='tab:green', lw=0)
+            ax.set_ylim(lim[::-1])
+            ax.set_xlabel(names[k], fontsize=8)
+        else:
+            ax.fill_between(x, trk[:, k], color='tab:green', lw=0)
+            ax.set_xlim(lim)
+            ax.set_ylabel(names[k], fontsize=8, rotation=0, ha='right')
         (ax.yaxis if vertical else ax.xaxis).set_major_formatter(_MB)
     if not vertical: ax.set_xlabel(mb_label(chrom))
     return axs
@@ -149,18 +164,26 @@ def plot_window(hic:np.ndarray, # (w, w) Hi-C window, rows = anchor 1
     c, h = trk.shape[1], trk.shape[0] // 2
     names = names or [f'track {k}' for k in range(c)]
     fig = plt.figure(figsize=(3.4 + 0.5 * c, 3.4 + 0.5 * c), dpi=80)
-    gs = fig.add_gridspec(1 + c, 1 + c, width_ratios=[0.5] * c + [4], height_ratios=[4] + [0.5] * c, wspace=0.05, hspace=0.08)
+    gs = fig.add_gridspec(1 + c, 1 + c, width_ratios=[0.5] * c + [4], height_ratios=[4] + [0.5] * c,
+                          wspace=0.05, hspace=0.08)
     ax = fig.add_subplot(gs[0, c])
-    plot_map(hic, ax, start_bp, res, vmax=vmax); ax.set_xlabel(''); ax.set_ylabel(''); ax.tick_params(labelleft=False, labelbottom=False)
+    plot_map(hic, ax, start_bp, res, vmax=vmax)
+    ax.set_xlabel('')
+    ax.set_ylabel('')
+    ax.tick_params(labelleft=False, labelbottom=False)
     for k in range(c):
         a = fig.add_subplot(gs[0, k], sharey=ax)       # anchor 1 = rows: tracks drawn downwards, left of the map
         plot_tracks(trk[:h, [k]], [names[k]], [a], start_bp[0], trk_res, vertical=True)
-        a.invert_xaxis(); a.set_xticks([])
+        a.invert_xaxis()
+        a.set_xticks([])
         if k: a.tick_params(labelleft=False)
         else: a.set_ylabel('anchor 1 (Mb)')
         b = fig.add_subplot(gs[1 + k, c], sharex=ax)   # anchor 2 = columns: tracks under the map
-        plot_tracks(trk[h:, [k]], [names[k]], [b], start_bp[1], trk_res); b.set_yticks([])
-        if k < c - 1: b.tick_params(labelbottom=False); b.set_xlabel('')
+        plot_tracks(trk[h:, [k]], [names[k]], [b], start_bp[1], trk_res)
+        b.set_yticks([])
+        if k < c - 1:
+            b.tick_params(labelbottom=False)
+            b.set_xlabel('')
         else: b.set_xlabel('anchor 2 (Mb)')
     if title: fig.suptitle(title, fontsize=9)
     return fig
@@ -173,7 +196,9 @@ def loop_points(loops, # BEDPE DataFrame, `read_bedpe` output, or [(row_bp, col_
     if loops is None: return np.zeros((0, 2), np.int64)
     if isinstance(loops, pd.DataFrame):
         miss = [c for c in ('start1', 'end1', 'start2', 'end2') if c not in loops]
-        if miss: raise ValueError(f"loops table lacks column(s) {', '.join(miss)}; expected BEDPE columns chrom1 start1 end1 chrom2 start2 end2")
+        if miss:
+            raise ValueError(f"loops table lacks column(s) {', '.join(miss)}; "
+                             "expected BEDPE columns chrom1 start1 end1 chrom2 start2 end2")
         cc = next((c for c in ('chrom1', 'chrom') if c in loops), None)
         if chrom is not None and cc is not None: loops = loops[loops[cc].astype(str) == chrom]
         return np.c_[(loops.start1 + loops.end1) // 2, (loops.start2 + loops.end2) // 2].astype(np.int64)
@@ -190,11 +215,15 @@ def _mark_loops(ax, cb:np.ndarray, tb:np.ndarray|None, tol_bins:int, xy):
     if tb is None:
         if len(cb): ax.scatter(*xy(cb), marker='o', s=40, fc='none', ec='tab:blue', lw=1.2, label=f'called ({len(cb)})')
     else:
-        hit = np.abs(cb[:, None] - tb[None]).max(-1) <= tol_bins if len(cb) and len(tb) else np.zeros((len(cb), len(tb)), bool)
+        hit = (np.abs(cb[:, None] - tb[None]).max(-1) <= tol_bins if len(cb) and len(tb)     # (called, true) matches
+               else np.zeros((len(cb), len(tb)), bool))
         ok_c, ok_t = hit.any(1), hit.any(0)
-        ax.scatter(*xy(tb), marker='s', s=90, fc='none', ec='tab:green', lw=1.2, label=f'true ({len(tb)}, {ok_t.sum()} found)')
+        ax.scatter(*xy(tb), marker='s', s=90, fc='none', ec='tab:green', lw=1.2,
+                   label=f'true ({len(tb)}, {ok_t.sum()} found)')
         for sel, col, what in ((ok_c, 'tab:blue', 'matched'), (~ok_c, 'tab:red', 'false')):
-            if sel.any(): ax.scatter(*xy(cb[sel]), marker='o', s=40, fc='none', ec=col, lw=1.2, label=f'called, {what} ({sel.sum()})')
+            if sel.any():
+                ax.scatter(*xy(cb[sel]), marker='o', s=40, fc='none', ec=col, lw=1.2,
+                           label=f'called, {what} ({sel.sum()})')
     if ax.collections: ax.legend(loc='lower left', fontsize=7, framealpha=0.8, handletextpad=0.3, borderpad=0.3)
 
 @_styled
@@ -210,15 +239,17 @@ def plot_loops(mat:np.ndarray, # (n, m) map, rows = anchor 1
                vmax:float|None=None, # colour scale maximum
                title:str|None=None, # axes title
               ):
-    "Draw `mat` with `called` loops as circles and `true` loops as squares, matched within `tol_bins`; returns the axes."
+    "Draw `mat` with `called` loops as circles, `true` loops as squares, matched within `tol_bins`; returns the axes."
     if tol_bins < 0: raise ValueError(f"tol_bins must be >= 0, got {tol_bins}")
     ax = plot_map(mat, ax, start_bp, res, vmax, title=title, log=log, chrom=chrom)
     (r0, c0), (n, m) = _starts(start_bp), np.shape(mat)
     lims = ax.get_xlim(), ax.get_ylim()
     cb = _in_map(loop_points(called, chrom), r0, c0, n, m, res)
     tb = None if true is None else _in_map(loop_points(true, chrom), r0, c0, n, m, res)
-    _mark_loops(ax, cb, tb, tol_bins, lambda b: ((c0 + (b[:, 1] + 0.5) * res) / 1e6, (r0 + (b[:, 0] + 0.5) * res) / 1e6))
-    ax.set_xlim(lims[0]); ax.set_ylim(lims[1])
+    xy = lambda b: ((c0 + (b[:, 1] + 0.5) * res) / 1e6, (r0 + (b[:, 0] + 0.5) * res) / 1e6)   # pixel centres in Mb
+    _mark_loops(ax, cb, tb, tol_bins, xy)
+    ax.set_xlim(lims[0])
+    ax.set_ylim(lims[1])
     return ax
 
 # %% ../nbs/04_plot.ipynb #4c16e6a8
@@ -236,18 +267,22 @@ def plot_compare(obs:np.ndarray, # (n, m) observed map
                 ):
     "Draw `obs` | `pred` on one colour scale and their difference centred at 0; returns the figure."
     obs, pred = _as_map(obs), _as_map(pred)
-    if obs.shape != pred.shape: raise ValueError(f"observed {obs.shape} and predicted {pred.shape} windows differ in shape")
+    if obs.shape != pred.shape:
+        raise ValueError(f"observed {obs.shape} and predicted {pred.shape} windows differ in shape")
     if axs is None: fig, axs = plt.subplots(1, 3, figsize=(9.6, 3.2), dpi=80, layout='constrained')
     else: fig = axs[0].figure
     nrm = color_norm(obs, vmax=vmax, log=log)
-    for ax, mat, t in zip(axs, (obs, pred), titles): plot_map(mat, ax, start_bp, res, nrm.vmax, title=t, log=log, vmin=nrm.vmin, chrom=chrom)
+    for ax, mat, t in zip(axs, (obs, pred), titles):
+        plot_map(mat, ax, start_bp, res, nrm.vmax, title=t, log=log, vmin=nrm.vmin, chrom=chrom)
     with np.errstate(divide='ignore', invalid='ignore'):
         d = np.log10(np.where(pred > 0, pred, np.nan) / np.where(obs > 0, obs, np.nan)) if log else pred - obs
     fin = np.abs(d[np.isfinite(d)])
     lim = float(np.percentile(fin, 99)) if fin.size and np.percentile(fin, 99) > 0 else 1.0
-    plot_map(d, axs[2], start_bp, res, lim, title=titles[2] if not log else 'log10 predicted / observed', cmap='RdBu_r', vmin=-lim, chrom=chrom)
+    t2 = titles[2] if not log else 'log10 predicted / observed'
+    plot_map(d, axs[2], start_bp, res, lim, title=t2, cmap='RdBu_r', vmin=-lim, chrom=chrom)
     for ax in axs[1:]: ax.set_ylabel('')
-    fig.colorbar(axs[1].images[0], ax=list(axs[:2]), shrink=0.8); fig.colorbar(axs[2].images[0], ax=axs[2], shrink=0.8)
+    fig.colorbar(axs[1].images[0], ax=list(axs[:2]), shrink=0.8)
+    fig.colorbar(axs[2].images[0], ax=axs[2], shrink=0.8)
     if title: fig.suptitle(title)
     return fig
 
@@ -255,7 +290,8 @@ def plot_compare(obs:np.ndarray, # (n, m) observed map
 def _map_with_tracks(c:int, map_h:float, width:float=6.0):
     "A figure with a map axes of height `map_h` inches and `c` track axes under it, all sharing x."
     fig = plt.figure(figsize=(width, map_h + 0.55 * c + 0.5), dpi=80)
-    gs = fig.add_gridspec(1 + c, 1, height_ratios=[map_h] + [0.55] * c, hspace=0.1, left=0.12, right=0.97, top=0.92, bottom=0.5 / (map_h + 0.55 * c + 0.5))
+    gs = fig.add_gridspec(1 + c, 1, height_ratios=[map_h] + [0.55] * c, hspace=0.1, left=0.12, right=0.97, top=0.92,
+                          bottom=0.5 / (map_h + 0.55 * c + 0.5))
     ax = fig.add_subplot(gs[0])
     return fig, ax, [fig.add_subplot(gs[1 + k], sharex=ax) for k in range(c)]
 
@@ -276,32 +312,41 @@ def plot_triangle(mat:np.ndarray, # (n, n) map of a region, rows = columns
                   cmap=fall, # colour map
                   title:str|None=None, # figure title
                  ):
-    "Draw the upper triangle of `mat` rotated 45 degrees, up to `depth_bp`, with `tracks` aligned below; returns the figure."
+    "Draw the upper triangle of `mat` rotated 45 degrees, up to `depth_bp`, `tracks` aligned below; returns the figure."
     mat = _as_map(mat)
-    if mat.shape[0] != mat.shape[1]: raise ValueError(f"plot_triangle needs a square map of a region, got shape {mat.shape}")
+    if mat.shape[0] != mat.shape[1]:
+        raise ValueError(f"plot_triangle needs a square map of a region, got shape {mat.shape}")
     n, span = len(mat), len(mat) * res
     depth_bp = span if depth_bp is None else int(depth_bp)
     if depth_bp <= 0: raise ValueError(f"depth_bp must be > 0, got {depth_bp}")
     c = 0 if tracks is None else np.atleast_2d(np.asarray(tracks).T).shape[0]
     fig, ax, taxs = _map_with_tracks(c, max(1.2, min(4.0, 6.0 * 0.85 * depth_bp / (2 * span))))
-    a = np.arange(n + 1); A, B = np.meshgrid(a, a, indexing='ij')   # corners of the pixels, (row bin, column bin)
+    a = np.arange(n + 1)
+    A, B = np.meshgrid(a, a, indexing='ij')                            # corners of the pixels, (row bin, column bin)
     X, Y = (start_bp + (A + B) / 2 * res) / 1e6, (B - A) * res / 1e6    # rotated: x = mid position, y = distance
     C = np.ma.masked_where(np.tril(np.ones((n, n), bool), -1) | ~np.isfinite(mat), mat)
     ax.pcolormesh(X, Y, C, cmap=cmap, norm=color_norm(mat[np.triu_indices(n)], vmax=vmax, log=log), rasterized=True)
-    ax.set_ylim(0, depth_bp / 1e6); ax.set_ylabel('distance (Mb)'); ax.yaxis.set_major_formatter(_MB)
+    ax.set_ylim(0, depth_bp / 1e6)
+    ax.set_ylabel('distance (Mb)')
+    ax.yaxis.set_major_formatter(_MB)
     ax.spines[['top', 'right']].set_visible(False)
     if loops is not None or true_loops is not None:
         shown = lambda b: b[np.abs(b[:, 1] - b[:, 0]) * res <= depth_bp]   # loops drawn (and counted) up to depth_bp
-        cb = shown(_in_map(loop_points(loops, chrom), start_bp, start_bp, n, n, res))
-        tb = None if true_loops is None else shown(_in_map(loop_points(true_loops, chrom), start_bp, start_bp, n, n, res))
-        _mark_loops(ax, cb, tb, tol_bins, lambda b: ((start_bp + (b.sum(1) + 1) / 2 * res) / 1e6, np.abs(b[:, 1] - b[:, 0]) * res / 1e6))
+        bins = lambda l: shown(_in_map(loop_points(l, chrom), start_bp, start_bp, n, n, res))
+        cb = bins(loops)
+        tb = None if true_loops is None else bins(true_loops)
+        xy = lambda b: ((start_bp + (b.sum(1) + 1) / 2 * res) / 1e6, np.abs(b[:, 1] - b[:, 0]) * res / 1e6)   # rotated
+        _mark_loops(ax, cb, tb, tol_bins, xy)
         ax.set_ylim(0, depth_bp / 1e6)
     if c:
         plot_tracks(tracks, names, taxs, start_bp, trk_res, chrom=chrom)
         ax.tick_params(labelbottom=False)
-        for t in taxs[:-1]: t.tick_params(labelbottom=False); t.set_xlabel('')
+        for t in taxs[:-1]:
+            t.tick_params(labelbottom=False)
+            t.set_xlabel('')
     else: ax.set_xlabel(mb_label(chrom))
-    ax.set_xlim(start_bp / 1e6, (start_bp + span) / 1e6); ax.xaxis.set_major_formatter(_MB)
+    ax.set_xlim(start_bp / 1e6, (start_bp + span) / 1e6)
+    ax.xaxis.set_major_formatter(_MB)
     if title: fig.suptitle(title)
     return fig
 
@@ -323,9 +368,10 @@ def plot_region(mat:np.ndarray, # (n, n) map of a region
                 depth_bp:int|None=None, # triangle view: largest distance shown
                 title:str|None=None, # figure title
                ):
-    "Draw a region's map as a `view` ('square' or 'triangle'), `tracks` under it, `called` and `true` loops; returns the figure."
+    "Draw a region's map as a `view` ('square' or 'triangle') with `tracks` under it and the loops; returns the figure."
     if view == 'triangle':
-        return plot_triangle(mat, start_bp, res, tracks, names, trk_res, depth_bp, chrom, called, true, tol_bins, log, vmax, title=title)
+        return plot_triangle(mat, start_bp, res, tracks, names, trk_res, depth_bp, chrom, called, true, tol_bins, log,
+                             vmax, title=title)
     if view != 'square': raise ValueError(f"view must be 'square' or 'triangle', got {view!r}")
     c = 0 if tracks is None else np.atleast_2d(np.asarray(tracks).T).shape[0]
     fig, ax, taxs = _map_with_tracks(c, 4.2, 5.0)
@@ -333,8 +379,11 @@ def plot_region(mat:np.ndarray, # (n, n) map of a region
     ax.set_aspect('auto')   # fill the width of the tracks: same x range, same x scale
     if c:
         plot_tracks(tracks, names, taxs, start_bp, trk_res, chrom=chrom)
-        ax.set_xlabel(''); ax.tick_params(labelbottom=False)
-        for t in taxs[:-1]: t.tick_params(labelbottom=False); t.set_xlabel('')
+        ax.set_xlabel('')
+        ax.tick_params(labelbottom=False)
+        for t in taxs[:-1]:
+            t.tick_params(labelbottom=False)
+            t.set_xlabel('')
         ax.set_xlim(start_bp / 1e6, (start_bp + len(mat) * res) / 1e6)
     if title: fig.suptitle(title)
     return fig
@@ -362,20 +411,25 @@ def plot_decay(curves, # {name: (n, n) map or (dist_bp, contact) arrays}, or one
                ignore_diags:int=1, # diagonals of each map left out
                title:str|None='distance decay', # axes title
               ):
-    "Draw the distance decay P(s) of `curves` (maps at `res`, or (distance, contact) pairs) on log-log axes; returns the axes."
+    "Draw the distance decay P(s) of `curves` (maps at `res`, or (distance, contact) pairs), log-log; returns the axes."
     if not isinstance(curves, dict): curves = {'map': curves}
     if ax is None: _, ax = plt.subplots(figsize=(3.8, 3.0), dpi=80)
     for name, cv in curves.items():
         if isinstance(cv, tuple):
             s, p = (np.asarray(v, dtype=float) for v in cv)
-            if s.shape != p.shape: raise ValueError(f"curve {name!r}: distances {s.shape} and contacts {p.shape} differ in shape")
+            if s.shape != p.shape:
+                raise ValueError(f"curve {name!r}: distances {s.shape} and contacts {p.shape} differ in shape")
         else:
-            if res is None: raise ValueError(f"curve {name!r} is a map: pass res (bp per bin) to turn its diagonals into distances")
+            if res is None:
+                raise ValueError(f"curve {name!r} is a map: pass res (bp per bin) to turn its diagonals into distances")
             s, p = decay_curve(cv, res, ignore_diags)
         ok = (s > 0) & (p > 0) & np.isfinite(p)
         ax.plot(s[ok], p[ok], marker='.', ms=3, lw=1, label=name)
-    ax.set_xscale('log'); ax.set_yscale('log'); ax.xaxis.set_major_formatter(FuncFormatter(_kb))
-    ax.set(xlabel='genomic distance s', ylabel='mean contact P(s)', title=title); ax.spines[['top', 'right']].set_visible(False)
+    ax.set_xscale('log')
+    ax.set_yscale('log')
+    ax.xaxis.set_major_formatter(FuncFormatter(_kb))
+    ax.set(xlabel='genomic distance s', ylabel='mean contact P(s)', title=title)
+    ax.spines[['top', 'right']].set_visible(False)
     if len(curves) > 1: ax.legend()
     return ax
 
@@ -388,7 +442,8 @@ def _history(history)->pd.DataFrame:
         if not p.exists(): raise FileNotFoundError(f"history file not found: {p}")
         return pd.read_csv(p)
     if isinstance(history, pd.DataFrame): return history.copy()
-    if isinstance(history, (list, tuple)) and all(isinstance(r, dict) for r in history): return pd.DataFrame(list(history))
+    if isinstance(history, (list, tuple)) and all(isinstance(r, dict) for r in history):
+        return pd.DataFrame(list(history))
     raise ValueError(f"history must be a DataFrame, a list of dicts or a CSV path, got {type(history).__name__}")
 
 @_styled
@@ -400,12 +455,14 @@ def plot_curves(history, # DataFrame, list of dicts (rows with 'epoch', 'train_l
     df = _history(history)
     if not len(df): raise ValueError("history holds no rows (no epoch finished?)")
     x = df['epoch'].to_numpy() if 'epoch' in df else np.arange(1, len(df) + 1)
-    num = [c for c in df if c != 'epoch' and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+    is_num = lambda c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+    num = [c for c in df if c != 'epoch' and is_num(c)]
     losses = [c for c in num if 'loss' in c or c in LOSS_TERMS]
     if keys is None: keys = [c for c in num if c not in losses]
     miss = [k for k in keys if k not in df]
     if miss: raise ValueError(f"history has no column(s) {', '.join(miss)}; it has {', '.join(df.columns)}")
-    fig, axs = plt.subplots(1, 1 + bool(keys), figsize=(4.2 * (1 + bool(keys)), 3.0), dpi=80, squeeze=False, layout='constrained')
+    n_panels = 1 + bool(keys)
+    fig, axs = plt.subplots(1, n_panels, figsize=(4.2 * n_panels, 3.0), dpi=80, squeeze=False, layout='constrained')
     a = axs[0, 0]
     for c in losses: a.plot(x, df[c], '-' if 'loss' in c else '--', marker='.', label=c.replace('_', ' '))
     if 'warmup' in df and df.warmup.astype(str).str.lower().eq('true').any():
@@ -415,7 +472,8 @@ def plot_curves(history, # DataFrame, list of dicts (rows with 'epoch', 'train_l
     if keys:
         b = axs[0, 1]
         for k in keys: b.plot(x, df[k], marker='.', label=k)
-        b.set(xlabel='epoch', ylabel='metric (validation)', title='metrics'); b.legend()
+        b.set(xlabel='epoch', ylabel='metric (validation)', title='metrics')
+        b.legend()
     for ax in axs[0]: ax.spines[['top', 'right']].set_visible(False)
     if losses: a.legend()
     if title: fig.suptitle(title)

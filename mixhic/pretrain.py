@@ -4,56 +4,29 @@
 
 # %% ../nbs/11_pretrain.ipynb #72263d60
 from __future__ import annotations
-import contextlib, csv, logging, math, os, random
+import math, time
 from functools import partial
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-import torch.distributed as dist
-from fastai.learner import Learner, Metric, Recorder, CancelEpochException
+from fastai.learner import Metric
 from fastai.callback.core import Callback
 import fastai.callback.progress   # fastai's progress bars (a default callback once imported)
 from fastai.optimizer import Adam
-from fastai.torch_core import to_detach, default_device
-from .core import log, atomic_path, tune_malloc
+from fastai.torch_core import to_detach
+from .core import log, atomic_path
 from .layers import ModelCfg
 from .model import MixHiCPretrain, TAU_RANGE
 from .data import Split, as_stores, get_dls
 from .store import Store
+from .train import (world, gather_batch, in_ddp, pick_device, EpochSeed, load_checkpoint, SaveRun, save_figure,
+                          ResumableLearner, restore, ddp_ctx, mixed_precision, mixhic_version)
 
 # %% auto #0
-__all__ = ['WEIGHTINGS', 'TERMS', 'PARTS', 'DEMO_SPLIT', 'world', 'gather_batch', 'sample_vec', 'overlap_mask',
-           'contrastive_loss', 'orthogonality_loss', 'mapping_loss', 'loss_weights', 'PretrainLoss', 'Term',
-           'EpochSeed', 'rng_state', 'set_rng_state', 'opt_state', 'load_opt_state', 'save_checkpoint',
-           'load_checkpoint', 'SaveRun', 'plot_history', 'PretrainCfg', 'lr_schedule', 'Warmup', 'PretrainLearner',
-           'pretrain_learner', 'ddp_ctx', 'pretrain', 'load_pretrain_model', 'embed', 'save_embeddings',
+__all__ = ['WEIGHTINGS', 'TERMS', 'PretrainLearner', 'PARTS', 'DEMO_SPLIT', 'sample_vec', 'overlap_mask', 'contrastive_loss',
+           'orthogonality_loss', 'mapping_loss', 'loss_weights', 'PretrainLoss', 'Term', 'plot_history', 'PretrainCfg',
+           'lr_schedule', 'Warmup', 'pretrain_learner', 'pretrain', 'load_pretrain_model', 'embed', 'save_embeddings',
            'retrieval_top1', 'partner_rank', 'plot_demo', 'demo']
-
-# %% ../nbs/11_pretrain.ipynb #9e27fe86
-def world()->tuple[int, int]:
-    "(rank, world size) of this process: (0, 1) unless torch.distributed is initialised."
-    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-class _Gather(torch.autograd.Function):
-    "all_gather whose backward sums every rank's gradient and returns this rank's rows (works on gloo and NCCL)."
-    @staticmethod
-    def forward(ctx, x):
-        ctx.r, ctx.b = dist.get_rank(), x.shape[0]
-        out = [torch.empty_like(x) for _ in range(dist.get_world_size())]
-        dist.all_gather(out, x.contiguous())
-        return torch.cat(out, 0)
-    @staticmethod
-    def backward(ctx, g):
-        g = g.contiguous().clone(); dist.all_reduce(g)
-        return g[ctx.r * ctx.b:(ctx.r + 1) * ctx.b]
-
-def gather_batch(x:torch.Tensor, # (b, d) this rank's rows (every rank the same b)
-                )->tuple[torch.Tensor, int]: # (n*b, d) all ranks' rows, and the offset of this rank's rows
-    "Rows of every rank, stacked in rank order and differentiable, and where this rank's rows start."
-    r, n = world()
-    if n == 1: return x, 0
-    return _Gather.apply(x), r * x.shape[0]
 
 # %% ../nbs/11_pretrain.ipynb #7d55e373
 def sample_vec(x:torch.Tensor, # (b, t, h) tokens of one part
@@ -137,11 +110,13 @@ class PretrainLoss:
 class Term(Metric):
     "Mean of pre-training term `key` over the validation windows, weighted by batch size and gathered across ranks."
     def __init__(self, key:str): self.key = key
-    def reset(self): self.tot, self.n = 0.0, 0.0
+    def reset(self):
+        self.tot, self.n = 0.0, 0.0
     def accumulate(self, learn):
         v, bs = learn.loss_func.last[self.key].float(), float(len(learn.xb[0]))
         t = to_detach(torch.stack([v * bs, v.new_tensor(bs)])[None]).sum(0)   # (2,) summed over ranks
-        self.tot += t[0].item(); self.n += t[1].item()
+        self.tot += t[0].item()
+        self.n += t[1].item()
     @property
     def value(self): return self.tot / self.n if self.n else None
     @property
@@ -149,114 +124,29 @@ class Term(Metric):
 
 TERMS = ('contrastive', 'orthogonality', 'mapping', 'tau', 'top1_trk2hic', 'top1_hic2trk')
 
-class EpochSeed(Callback):
-    "Seed Python, NumPy and torch, and the training loader's shuffle, from (seed, epoch) at the start of every epoch."
-    order = -50
-    def __init__(self, seed:int=0): self.seed = seed
-    def before_epoch(self):
-        s = self.seed * 100_003 + self.epoch
-        random.seed(s); np.random.seed(s % 2**32)
-        torch.manual_seed(s * 64 + world()[0])                     # dropout and noise differ between ranks
-        dl = self.dls.train; dl = getattr(dl, 'dl', dl)           # under DDP, the loader inside DistributedDL
-        dl.rng = random.Random(s)                                 # the shuffle: the same on every rank
-
-# %% ../nbs/11_pretrain.ipynb #b55e4339
-def rng_state()->dict:
-    "The state of Python's, NumPy's and torch's (CPU and CUDA) random generators, as tensors and plain values."
-    ns = np.random.get_state(legacy=False)
-    return dict(python=random.getstate(), numpy=dict(key=torch.from_numpy(ns['state']['key'].astype(np.int64)), pos=ns['state']['pos'],
-                has_gauss=ns['has_gauss'], gauss=ns['gauss']), torch=torch.get_rng_state(),
-                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
-
-def set_rng_state(s:dict):
-    "Restore the random generators from `rng_state()`'s output."
-    random.setstate((s['python'][0], tuple(s['python'][1]), s['python'][2]))
-    n = s['numpy']
-    np.random.set_state(dict(bit_generator='MT19937', state=dict(key=n['key'].numpy().astype(np.uint32), pos=int(n['pos'])),
-                             has_gauss=int(n['has_gauss']), gauss=float(n['gauss'])))
-    torch.set_rng_state(s['torch'])
-    if s['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
-
-def _plain(o):
-    "`o` with fastcore `L`s as lists and numpy values as Python numbers or tensors, so that `torch.load(weights_only=True)` reads it back."
-    if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)) or type(o).__name__ == 'L': return type(o)(_plain(v) for v in o) if isinstance(o, tuple) else [_plain(v) for v in o]
-    if isinstance(o, np.generic): return o.item()                  # numpy scalars (fastai's schedules put some in the hypers)
-    if isinstance(o, np.ndarray): return torch.from_numpy(o)
-    return o
-
-def opt_state(opt)->dict: return _plain(opt.state_dict())
-
-def load_opt_state(opt, sd:dict):
-    "Load `opt_state`'s output into fastai optimiser `opt`."
-    from fastcore.foundation import L
-    opt.load_state_dict({'state': sd['state'], 'hypers': L(sd['hypers'])})
-
-def save_checkpoint(obj:dict, path):
-    "torch.save `obj` to `path` through a temporary file renamed into place."
-    with atomic_path(path) as tmp: torch.save(_plain(obj), tmp)
-
-def load_checkpoint(path)->dict:
-    "Load a mixhic checkpoint (weights only), with a clear error for a missing or foreign file."
-    p = Path(path)
-    if not p.exists(): raise FileNotFoundError(f"checkpoint not found: {p}")
-    try: ck = torch.load(p, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f"{p} is not a readable torch checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(ck, dict) or 'model' not in ck or 'model_cfg' not in ck:
-        raise ValueError(f"{p} is not a mixhic pre-training checkpoint (it has no 'model' and 'model_cfg' entries)")
-    return ck
-
-# %% ../nbs/11_pretrain.ipynb #4e3a45db
-def _unwrap(m:nn.Module)->nn.Module: return getattr(m, 'module', m)
-
-class SaveRun(Callback):
-    "Rank 0, after every epoch: history.csv, loss.png (drawn by `plot(history, path)`), last.pt, and best.pt at the lowest validation loss."
-    order = Recorder.order + 1   # after the Recorder has the epoch's values
-    def __init__(self, out, meta:dict, history:list|None=None, best:float=math.inf, plot=None):
-        self.out, self.meta, self.history, self.best, self.plot = Path(out), meta, list(history or []), best, plot
-    def after_epoch(self):
-        rec = self.recorder
-        row = {k: (float(v) if isinstance(v, (int, float, np.floating)) else v) for k, v in zip(rec.metric_names, rec.log)}
-        row['epoch'] = len(self.history) + 1   # counts on across the two fits of fastai's fine_tune
-        if hasattr(self.loss_func, 'warm'): row['warmup'] = bool(self.loss_func.warm)
-        self.history.append(row)
-        vl = row.get('valid_loss'); better = vl is not None and np.isfinite(vl) and vl < self.best
-        if better: self.best = vl
-        if world()[0] != 0: return
-        self.out.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.out/'history.csv') as tmp:
-            with open(tmp, 'w', newline='') as f:
-                w = csv.DictWriter(f, fieldnames=list(self.history[-1])); w.writeheader(); w.writerows(self.history)
-        sm = self.recorder.smooth_loss
-        ck = dict(model=_unwrap(self.model).state_dict(), opt=opt_state(self.opt), epoch=self.epoch + 1,
-                  smooth=dict(val=float(sm.val), count=int(sm.count)),
-                  n_epoch=self.n_epoch, rng=rng_state(), best=self.best, history=self.history, **self.meta)
-        save_checkpoint(ck, self.out/'last.pt')
-        if better: save_checkpoint(ck, self.out/'best.pt')
-        if self.plot: self.plot(self.history, path=self.out/'loss.png')
-
 # %% ../nbs/11_pretrain.ipynb #15b4d469
 def plot_history(history:list, # rows of `SaveRun.history`
                  bs:int, # batch size (all ranks): retrieval chance is 1/bs
                  path=None, # PNG to write (atomically); None: return the figure
                 ):
     "Loss terms and retrieval accuracy per epoch of a pre-training run."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     ep = [r['epoch'] for r in history]
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
     for k, st in (('train_loss', '-'), ('valid_loss', '-'), ('contrastive', '--'), ('orthogonality', ':'), ('mapping', '-.')):
         a.plot(ep, [r.get(k, np.nan) for r in history], st, marker='.', label=k.replace('_', ' ') if 'loss' in k else f'{k} (valid)')
     wu = [r['epoch'] for r in history if r.get('warmup')]
     if wu: a.axvspan(min(wu) - 0.5, max(wu) + 0.5, color='0.92', zorder=0, label='warm-up (contrastive only)')
-    a.set(xlabel='epoch', ylabel='loss', title='pre-training losses'); a.legend(fontsize=7)
+    a.set(xlabel='epoch', ylabel='loss', title='pre-training losses')
+    a.legend(fontsize=7)
     for k, lab in (('top1_trk2hic', 'tracks -> Hi-C'), ('top1_hic2trk', 'Hi-C -> tracks')):
         b.plot(ep, [r.get(k, np.nan) for r in history], marker='.', label=lab)
     b.axhline(1 / bs, color='k', ls=':', label=f'chance (1/{bs})')
-    b.set(xlabel='epoch', ylabel='top-1 retrieval (valid)', ylim=(0, 1.02), title='partner found within a batch'); b.legend(fontsize=7)
+    b.set(xlabel='epoch', ylabel='top-1 retrieval (valid)', ylim=(0, 1.02), title='partner found within a batch')
+    b.legend(fontsize=7)
     fig.tight_layout()
     if path is None: return fig
-    with atomic_path(path) as tmp: fig.savefig(tmp, dpi=110, format='png')
-    plt.close(fig)
+    save_figure(fig, path)
 
 # %% ../nbs/11_pretrain.ipynb #9130ab87
 @dataclass
@@ -306,27 +196,10 @@ class Warmup(Callback):
     "Switch the loss to contrastive-only for the first `n` epochs."
     order = -40
     def __init__(self, n:int): self.n = n
-    def before_epoch(self): self.loss_func.warm = self.epoch < self.n
+    def before_epoch(self):
+        self.loss_func.warm = self.epoch < self.n
 
-class PretrainLearner(Learner):
-    "A fastai `Learner` whose `fit(..., start_epoch=k, smooth=...)` begins at epoch k as an uninterrupted run would be there."
-    _start, _smooth = 0, None
-    def fit(self, n_epoch, lr=None, wd=None, cbs=None, reset_opt=False, start_epoch=0,
-            smooth:dict|None=None, # the smoothed training loss where the run stopped ({'val', 'count'}, from a checkpoint)
-           ):
-        self._start, self._smooth = int(start_epoch), smooth
-        try: super().fit(n_epoch, lr, wd, cbs, reset_opt)
-        finally: self._start, self._smooth = 0, None
-    def _do_fit(self):
-        if self._start:
-            self.train_iter, self.pct_train = self._start * len(self.dls.train), self._start / self.n_epoch
-            mb = getattr(getattr(self, 'progress', None), 'mbar', None)
-            if mb is not None: mb.update(0)                      # fastprogress times from epoch 0: start its clock there
-        if self._smooth and hasattr(self, 'recorder'):   # fastai's train_loss is a running average: go on with it
-            self.recorder.smooth_loss.val, self.recorder.smooth_loss.count = torch.tensor(self._smooth['val']), self._smooth['count']
-        for epoch in range(self._start, self.n_epoch):
-            self.epoch = epoch
-            self._with_events(self._do_epoch, 'epoch', CancelEpochException)
+PretrainLearner = ResumableLearner   # the name of earlier versions
 
 # %% ../nbs/11_pretrain.ipynb #b61f10e8
 def pretrain_learner(stores, # a store, a path, or a list of them (one per cell type, joined)
@@ -340,7 +213,7 @@ def pretrain_learner(stores, # a store, a path, or a list of them (one per cell 
                     )->PretrainLearner:
     "A fastai Learner that pre-trains MIX-HIC on the paired windows of `stores`."
     stores = as_stores(stores)
-    device = torch.device(device) if device is not None else default_device()
+    device = pick_device(device)
     dls = get_dls(stores, 'pretrain', bs=cfg.bs, num_workers=num_workers, device=device, split=split, noise_std=cfg.noise_std, jitter=cfg.jitter,
                   pin_memory=device.type == 'cuda')
     if len(dls.valid.dataset) == 0: raise ValueError(f"no validation windows in {', '.join(s.path.name for s in stores)} with {split}")
@@ -350,51 +223,22 @@ def pretrain_learner(stores, # a store, a path, or a list of them (one per cell 
     cbs = [EpochSeed(cfg.seed), Warmup(cfg.warmup_)]
     if out is not None:
         meta = dict(model_cfg=mcfg.to_dict(), train_cfg=asdict(cfg), split=asdict(split), tracks=list(stores[0].tracks),
-                    stores=[str(s.path) for s in stores], mixhic=_version())
+                    stores=[str(s.path) for s in stores], mixhic=mixhic_version())
         cbs.append(SaveRun(out, meta, history, best, partial(plot_history, bs=cfg.bs * world()[1]) if plot else None))
     learn = PretrainLearner(dls, model, loss_func=PretrainLoss(cfg.weighting, mcfg.win_bins if cfg.mask_overlap else None, cfg.map_detach), opt_func=Adam, lr=cfg.lr_, wd=cfg.wd,
                             metrics=[Term(k) for k in TERMS], cbs=cbs, path=out or '.')
-    if device.type == 'cuda':
-        from fastai.callback.fp16 import MixedPrecision
-        learn.add_cb(MixedPrecision(amp_mode='bf16'))
-    return learn
-
-def _version()->str:
-    from mixhic import __version__
-    return __version__
-
-# %% ../nbs/11_pretrain.ipynb #aaaa1900
-def _patch_distributed_dl():
-    from fastai.distributed import DistributedDL
-    if getattr(DistributedDL, '_mixhic', False): return
-    def _broadcast(self, t, rank):
-        "Broadcast the index list `t` from `rank`: on the GPU for NCCL, on the CPU for gloo."
-        t = torch.LongTensor(t)
-        if dist.get_backend() == 'nccl': t = t.cuda()
-        dist.broadcast(t, rank)
-        return t.cpu().tolist()
-    DistributedDL._broadcast, DistributedDL._mixhic = _broadcast, True
-
-@contextlib.contextmanager
-def ddp_ctx(learn:Learner):
-    "Train `learn` under DDP (torchrun / accelerate launch): NCCL and SyncBatchNorm on GPUs, gloo on CPUs."
-    import fastai.distributed
-    _patch_distributed_dl()
-    cpu = learn.dls.device is None or torch.device(learn.dls.device).type == 'cpu'
-    with learn.distrib_ctx(sync_bn=not cpu, cpu=cpu): yield learn
+    return mixed_precision(learn, device)
 
 # %% ../nbs/11_pretrain.ipynb #441af342
 _CHECKED = ('preset', 'C', 'bs', 'lr', 'wd', 'warmup', 'weighting', 'seed', 'noise_std', 'jitter', 'mask_overlap', 'map_detach', 'schedule')
 
 def _check_resume(ck:dict, cfg:PretrainCfg, split:Split, stores:list, path:Path):
-    old = ck['train_cfg']; new = asdict(cfg)
+    old, new = ck['train_cfg'], asdict(cfg)
     old = {'jitter': 0, 'mask_overlap': False, 'map_detach': False, 'schedule': 'constant', **old}   # runs from before these settings existed had neither
     diff = [f"{k}: {old.get(k)!r} -> {new[k]!r}" for k in _CHECKED if old.get(k) != new[k]]
     if ck.get('split') != asdict(split): diff.append(f"split: {ck.get('split')} -> {asdict(split)}")
     if ck.get('stores') != [str(s.path) for s in stores]: diff.append(f"stores: {ck.get('stores')} -> {[str(s.path) for s in stores]}")
     if diff: raise ValueError(f"cannot resume {path}: these settings differ from the run it continues: {'; '.join(diff)}")
-
-def _in_ddp()->bool: return int(os.environ.get('WORLD_SIZE', '1')) > 1
 
 def pretrain(stores, # a store, a path, or a list of them
              out, # run folder
@@ -404,33 +248,26 @@ def pretrain(stores, # a store, a path, or a list of them
              num_workers:int=0, # loader processes
              device=None, # torch device (default: the GPU if there is one, or this rank's under DDP)
              plot:bool=True, # write loss.png every epoch
-            )->PretrainLearner:
+            )->ResumableLearner:
     "Pre-train MIX-HIC on `stores` into the run folder `out` (checkpoints, history.csv, loss.png); DDP under torchrun."
     out, stores = Path(out), as_stores(stores)
-    if _in_ddp() and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
-    if device is None and torch.cuda.is_available(): device = torch.device('cuda', torch.cuda.current_device())
-    if (device is None or torch.device(device).type == 'cpu'): tune_malloc()
+    device = pick_device(device)
     last, ck = out/'last.pt', None
     if last.exists():
         if not resume: raise ValueError(f"{out} already holds a pre-training run (last.pt, epoch {load_checkpoint(last)['epoch']}); "
                                         "pass resume=True (--resume) to continue it, or choose another folder")
-        ck = load_checkpoint(last); _check_resume(ck, cfg, split, stores, out)
+        ck = load_checkpoint(last)
+        _check_resume(ck, cfg, split, stores, out)
     elif resume: log.info(f"no checkpoint in {out}: starting from scratch")
     learn = pretrain_learner(stores, cfg, split, out, num_workers, device, plot,
                              history=ck['history'] if ck else None, best=ck['best'] if ck else math.inf)
-    start = 0
-    if ck is not None:
-        start = ck['epoch']
-        if start >= cfg.epochs:
-            log.info(f"{out}: already trained for {start} of {cfg.epochs} epochs; nothing to do (raise epochs to go on)")
-            learn.model.load_state_dict(ck['model']); return learn
-        learn.model.load_state_dict(ck['model'])
-        learn.create_opt(); load_opt_state(learn.opt, ck['opt'])
-        set_rng_state(ck['rng'])
-        log.info(f"resuming {out} at epoch {start + 1} of {cfg.epochs}")
-    smooth = ck.get('smooth') if ck else None
+    start, smooth = restore(learn, ck) if ck is not None else (0, None)
+    if start >= cfg.epochs:
+        log.info(f"{out}: already trained for {start} of {cfg.epochs} epochs; nothing to do (raise epochs to go on)")
+        return learn
+    if start: log.info(f"resuming {out} at epoch {start + 1} of {cfg.epochs}")
     cbs = lr_schedule(cfg)
-    if _in_ddp():
+    if in_ddp():
         with ddp_ctx(learn): learn.fit(cfg.epochs, cfg.lr_, cbs=cbs, start_epoch=start, smooth=smooth)
     else: learn.fit(cfg.epochs, cfg.lr_, cbs=cbs, start_epoch=start, smooth=smooth)
     return learn
@@ -439,8 +276,9 @@ def pretrain(stores, # a store, a path, or a list of them
 def load_pretrain_model(ckpt)->tuple[MixHiCPretrain, dict]:
     "The pre-training model stored in checkpoint `ckpt` (eval mode), and the checkpoint."
     ck = load_checkpoint(ckpt)
-    model = MixHiCPretrain(ModelCfg.from_dict(ck['model_cfg']))
-    model.load_state_dict({k[7:] if k.startswith('module.') else k: v for k, v in ck['model'].items()})
+    if ck.is_task: raise ValueError(f"{ck.name} is a fine-tuned task model, not a pre-training checkpoint")
+    model = MixHiCPretrain(ck.model_cfg)
+    model.load_state_dict(ck.state)
     return model.eval(), ck
 
 PARTS = ('I_E', 'S_E', 'I_M', 'S_M')
@@ -459,7 +297,8 @@ def embed(store, # a store or its path
     st = store if isinstance(store, Store) else Store(store)
     split = Split()
     if not isinstance(model, nn.Module):
-        model, ck = load_pretrain_model(model); split = Split(**{k: tuple(v) if isinstance(v, list) else v for k, v in ck['split'].items()})
+        model, ck = load_pretrain_model(model)
+        split = ck.split
     if len(st.tracks) != model.cfg.n_tracks:
         raise ValueError(f"{st.path.name} has {len(st.tracks)} tracks ({', '.join(st.tracks)}); the model was trained on {model.cfg.n_tracks}")
     device = torch.device(device or 'cpu'); model = model.to(device).eval()

@@ -4,35 +4,38 @@
 
 # %% ../nbs/06_store.ipynb #5fb7fe20
 from __future__ import annotations
-import json, time, hashlib, os, logging
+import copy, json, time, hashlib, os, logging
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 import numpy as np, pandas as pd
+from fastcore.basics import patch
 from .core import *
 from .hic import open_hic, resolve_balance, hic_band, transform_band, TRANSFORMS
 from .tracks import open_bigwig, bin_track, track_chroms
 from .annot import read_bedpe, loop_bins, read_genes
 
 # %% auto #0
-__all__ = ['STORE_VERSION', 'MODEL_TRK_PER_BIN', 'as_dtype', 'band_window', 'window_ok', 'label_table', 'build_store',
-           'is_store_dir', 'Store', 'expected_by_distance', 'store_summary', 'merge_stores']
+__all__ = ['STORE_VERSION', 'LABEL_KINDS', 'MODEL_TRK_PER_BIN', 'as_dtype', 'band_window', 'window_ok', 'label_table',
+           'is_store_dir', 'build_store', 'Store', 'expected_by_distance', 'store_summary', 'merge_stores']
 
-# %% ../nbs/06_store.ipynb #6def7229
-_F16 = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)  # every float16 as float32
+# %% ../nbs/06_store.ipynb #87b7d280
+_F16 = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)  # each float16 as float32
 
 def as_dtype(a:np.ndarray, dtype)->np.ndarray:
     "Cast stored float16 `a` to `dtype`; float16 -> float32 through a lookup table, 3x faster than numpy's own cast."
     if a.dtype == np.float16 and np.dtype(dtype) == np.float32: return _F16.take(a.view(np.uint16))
     return a.astype(dtype, copy=False)
 
+# %% ../nbs/06_store.ipynb #6def7229
 _GRID = {}
 def _grid(w:int, d:int, k:int):
     "Flat offsets into a band of `k` diagonals of a `w`-bin window whose anchors are `d` = j - i bins apart (cached)."
     key = (w, d, k)
     if key not in _GRID:
-        r = np.arange(w)[:, None]; c = d + np.arange(w)[None]      # pixel (r, c) -> bins (i + r, i + c)
-        lo, off = np.minimum(r, c), np.abs(c - r)                    # band row (relative to i) and diagonal of each pixel
+        r = np.arange(w)[:, None]
+        c = d + np.arange(w)[None]                                   # pixel (r, c) -> bins (i + r, i + c)
+        lo, off = np.minimum(r, c), np.abs(c - r)                    # each pixel's band row (from i) and diagonal
         _GRID[key] = ((lo * k + off).ravel(), int(lo.min()), int(lo.max()) + 1, int(off.max()) + 1)
         if len(_GRID) > 4096: _GRID.pop(next(iter(_GRID)))
     return _GRID[key]
@@ -46,8 +49,11 @@ def band_window(band:np.ndarray, # (n, k) C-contiguous band: band[i, k] = contac
     "The `w` x `w` window of rows `i..` and columns `j..` from a diagonal `band`."
     n, k = band.shape
     flat, r0, r1, o1 = _grid(w, j - i, k)
-    if o1 > k: raise ValueError(f"anchors {abs(j - i)} bins apart need {o1} diagonals, but the band keeps {k} (max_dist_bp)")
-    if i + r0 < 0 or i + r1 > n: raise ValueError(f"window ({i}, {j}) of {w} bins needs band rows {i + r0}..{i + r1 - 1}, the band has 0..{n - 1}")
+    if o1 > k:
+        raise ValueError(f"anchors {abs(j - i)} bins apart need {o1} diagonals, but the band keeps {k} (max_dist_bp)")
+    if i + r0 < 0 or i + r1 > n:
+        raise ValueError(f"window ({i}, {j}) of {w} bins needs band rows {i + r0}..{i + r1 - 1}, "
+                         f"the band has 0..{n - 1}")
     return as_dtype(np.take(band.reshape(-1), flat + i * k).reshape(w, w), dtype)
 
 # %% ../nbs/06_store.ipynb #45e1afd3
@@ -61,24 +67,58 @@ def window_ok(mat:np.ndarray, # (w, w) window
 
 # %% ../nbs/06_store.ipynb #d8e50475
 STORE_VERSION = 1
-_INPUT_KEYS = ('path', 'bytes', 'sha256_ends', 'file_report', 'value_col', 'value_transform')  # a label entry's keys that are not counts
+LABEL_KINDS = ('loops', 'genes')   # the label tables a store can hold: loops.tsv and genes.tsv
+_INPUT_KEYS = ('path', 'bytes', 'sha256_ends', 'file_report', 'value_col', 'value_transform')  # label keys, not counts
+_DIAG_KEYS = ('total', 'ok', 'sparse', 'nonfinite')   # counts of the diagonal windows in the manifest
 
 def _fingerprint(p:Path)->dict:
     "Size and sha256 of the first and last MiB of `p`: cheap for a 10 GB .hic, still catches a changed file."
-    st = p.stat(); h = hashlib.sha256()
+    st = p.stat()
+    h = hashlib.sha256()
     with open(p, 'rb') as f:
         h.update(f.read(1 << 20))
-        if st.st_size > 2 << 20: f.seek(-(1 << 20), 2); h.update(f.read(1 << 20))
+        if st.st_size > 2 << 20:
+            f.seek(-(1 << 20), 2)
+            h.update(f.read(1 << 20))
     return {'path': str(p.resolve()), 'bytes': st.st_size, 'sha256_ends': h.hexdigest()}
 
+def _count(status)->dict:
+    "{'total': n, status: count, ...} of the window statuses `status`."
+    s = pd.Series(status, dtype=object).value_counts()
+    return {'total': int(s.sum()), **{k: int(v) for k, v in s.items()}}
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)): return int(o)
+    if isinstance(o, (np.floating,)): return float(o)
+    if isinstance(o, Path): return str(o)
+    raise TypeError(f"cannot write {type(o)} to JSON")
+
+def _version()->str:
+    try: from mixhic import __version__
+    except ImportError: return 'unknown'
+    return __version__
+
+# %% ../nbs/06_store.ipynb #a3493e26
 def _status_windows(band, starts_i, starts_j, n, cfg):
     "Filter status of windows (i, j) given as arrays, 'at_edge' when one does not fit in the chromosome."
     w = cfg.win_bins
     out = []
     for i, j in zip(starts_i, starts_j):
-        if min(i, j) < 0 or max(i, j) + w > n: out.append('at_edge'); continue
-        out.append(window_ok(band_window(band, int(i), int(j), w), cfg.min_nonzero))
+        fits = min(i, j) >= 0 and max(i, j) + w <= n
+        out.append(window_ok(band_window(band, int(i), int(j), w), cfg.min_nonzero) if fits else 'at_edge')
     return np.array(out, dtype=object)
+
+def _bin_tracks(job:dict, length:int, n:int)->tuple[np.ndarray, dict, dict]:
+    "Tracks of `job` on a chromosome of `length` bp, `n` bins: (n * trk_per_bin, c) float16, bp covered, maxima."
+    cfg = job['cfg']
+    trk = np.zeros((n * cfg.trk_per_bin, len(job['tracks'])), np.float16)
+    cov, sig = {}, {}
+    for t, (name, (path, bw_chrom)) in enumerate(job['tracks'].items()):
+        v, covered = bin_track(open_bigwig(path, f'track {name}'), bw_chrom, length, cfg.trk_res)
+        trk[:len(v), t] = v
+        cov[name] = covered
+        sig[name] = float(v.max()) if len(v) else 0.0
+    return trk, cov, sig
 
 def _build_chrom(job:dict)->dict:
     "Build one chromosome's files in `job['dir']`; return its manifest entry. Runs in a worker process."
@@ -88,32 +128,48 @@ def _build_chrom(job:dict)->dict:
     src = open_hic(job['hic'], cfg.res)
     band, info = hic_band(src, chrom, cfg.band_bins, job['norm'])
     band, tinfo = transform_band(band, job['transform'])
-    n = band.shape[0]
+    n, length = band.shape[0], int(src.chromsizes[chrom])
     np.save(d/'hic.npy', band.astype(np.float16))
-    trk = np.zeros((n * cfg.trk_per_bin, len(job['tracks'])), np.float16)
-    cov, sig = {}, {}
-    for t, (name, (path, bw_chrom)) in enumerate(job['tracks'].items()):
-        v, covered = bin_track(open_bigwig(path, f'track {name}'), bw_chrom, src.chromsizes[chrom], cfg.trk_res)
-        trk[:len(v), t] = v; cov[name] = covered
-        sig[name] = float(v.max()) if len(v) else 0.0
+    trk, cov, sig = _bin_tracks(job, length, n)
     np.save(d/'tracks.npy', trk)
     if job.get('cage'):
         path, bw_chrom = job['cage']
-        v, covered = bin_track(open_bigwig(path, 'CAGE track'), bw_chrom, src.chromsizes[chrom], cfg.res)
-        np.save(d/'cage.npy', v[:n]); cov['cage'] = covered
+        v, covered = bin_track(open_bigwig(path, 'CAGE track'), bw_chrom, length, cfg.res)
+        np.save(d/'cage.npy', v[:n])
+        cov['cage'] = covered
     starts = diag_starts(n, cfg)
     st = _status_windows(band, starts, starts, n, cfg)
     np.save(d/'diag.npy', starts[st == 'ok'])
-    res = {'chrom': chrom, 'length': int(src.chromsizes[chrom]), 'n_bins': int(n), 'norm_scale': info['scale'],
+    res = {'chrom': chrom, 'length': length, 'n_bins': int(n), 'norm_scale': info['scale'],
            'raw_contacts_in_band': info['raw_sum'], 'transform_info': tinfo, 'covered_bp': cov, 'track_max': sig,
-           'diag': {'total': int(len(starts)), 'ok': int((st == 'ok').sum()), 'sparse': int((st == 'sparse').sum()),
-                    'nonfinite': int((st == 'nonfinite').sum())}, 'seconds': round(time.time() - t0, 3)}
-    for kind in ('loops', 'genes'):
+           'diag': {'total': int(len(st)), **{k: int((st == k).sum()) for k in _DIAG_KEYS[1:]}},
+           'seconds': round(time.time() - t0, 3)}
+    for kind in LABEL_KINDS:
         ij = job.get(kind)
         if ij is not None: res[f'{kind}_status'] = _status_windows(band, ij[0], ij[1], n, cfg).tolist()
     return res
 
 # %% ../nbs/06_store.ipynb #d941dd70
+def _loop_table(path, chromsizes:dict, cfg:WindowCfg, errors:str)->tuple[pd.DataFrame, dict]:
+    "Loops of BEDPE `path` with anchor bins a, b; status 'too_close' / 'too_far' out of the distance range of `cfg`."
+    lp, rep = read_bedpe(path, chromsizes, errors)
+    df = pd.concat([lp[['chrom', 'start1', 'end1', 'start2', 'end2']], loop_bins(lp, cfg.res)[['a', 'b']]], axis=1)
+    if 'score' in lp: df['score'] = pd.to_numeric(lp.score, errors='coerce')
+    d = df.b - df.a
+    status = np.where(d < cfg.min_dist_bins, 'too_close', np.where(d > cfg.max_dist_bins, 'too_far', ''))
+    return df.assign(status=status), rep
+
+def _gene_table(path, chromsizes:dict, cfg:WindowCfg, gene_cols, expr_col, expr_log:bool, errors:str):
+    "Genes of table `path` with their TSS bin, the value column `expr_col` optionally as log2(1 + x)."
+    gc = tuple(gene_cols) if gene_cols else ()
+    cols = (list(gc) + [None] * (3 - len(gc)))[:3]
+    df, rep = read_genes(path, chromsizes, *cols, value_col=expr_col, errors=errors)
+    if expr_log and 'value' in df:
+        if (df.value < 0).any():
+            raise ValueError(f"gene table {path}: column {expr_col} has negative values; log2(1 + x) needs x >= 0")
+        df['value'] = np.log2(1 + df.value)
+    return df.assign(bin=df.tss // cfg.res, status=''), rep
+
 def label_table(kind:str, # 'loops' (a BEDPE) or 'genes' (a gene table)
                 path, # the file
                 chromsizes:dict, # {name: length} of the Hi-C map
@@ -122,29 +178,192 @@ def label_table(kind:str, # 'loops' (a BEDPE) or 'genes' (a gene table)
                 expr_col:str|None=None, # genes: column of the per-gene value
                 expr_log:bool=False, # genes: apply log2(1 + x) to it
                 errors:str='raise', # 'raise' or 'skip' bad rows
-               )->tuple[pd.DataFrame, dict]: # the table with anchor bins a, b (loops) or bin (genes) and a status, the read report
-    "Read loops or genes from `path` with their bins; `status` is 'too_close' / 'too_far' for loops out of range, else ''."
-    if kind == 'loops':
-        lp, rep = read_bedpe(path, chromsizes, errors)
-        df = pd.concat([lp[['chrom', 'start1', 'end1', 'start2', 'end2']], loop_bins(lp, cfg.res)[['a', 'b']]], axis=1)
-        if 'score' in lp: df['score'] = pd.to_numeric(lp.score, errors='coerce')
-        d = df.b - df.a
-        return df.assign(status=np.where(d < cfg.min_dist_bins, 'too_close', np.where(d > cfg.max_dist_bins, 'too_far', ''))), rep
-    if kind != 'genes': raise ValueError(f"kind must be 'loops' or 'genes', got {kind!r}")
-    gc = tuple(gene_cols) if gene_cols else ()
-    df, rep = read_genes(path, chromsizes, *(list(gc) + [None] * (3 - len(gc)))[:3], value_col=expr_col, errors=errors)
-    if expr_log and 'value' in df:
-        if (df.value < 0).any(): raise ValueError(f"gene table {path}: column {expr_col} has negative values; log2(1 + x) needs x >= 0")
-        df['value'] = np.log2(1 + df.value)
-    return df.assign(bin=df.tss // cfg.res, status=''), rep
+               )->tuple[pd.DataFrame, dict]: # table with bins a, b (loops) or bin (genes) and a status; read report
+    "Read loops or genes from `path` with their bins; `status` is 'too_close' / 'too_far' for loops out of range."
+    if kind not in LABEL_KINDS: raise ValueError(f"kind must be 'loops' or 'genes', got {kind!r}")
+    if kind == 'genes': return _gene_table(path, chromsizes, cfg, gene_cols, expr_col, expr_log, errors)
+    return _loop_table(path, chromsizes, cfg, errors)
 
-# %% ../nbs/06_store.ipynb #c544749c
-def _count(status)->dict:
-    s = pd.Series(status, dtype=object).value_counts()
-    return {'total': int(s.sum()), **{k: int(v) for k, v in s.items()}}
-
+# %% ../nbs/06_store.ipynb #0339cd52
 MODEL_TRK_PER_BIN = 50   # track bins per Hi-C bin that the model's track stem pools (2 x 5 x 5)
 
+def _store_cfg(res:int, cfg:WindowCfg|None)->WindowCfg:
+    "Window geometry `cfg` (default `WindowCfg()`) at Hi-C bins of `res` bp, with 50 track bins per Hi-C bin if it can."
+    cfg = replace(cfg or WindowCfg(), res=res)
+    if cfg.trk_per_bin != MODEL_TRK_PER_BIN and cfg.trk_res == WindowCfg.trk_res and cfg.res % MODEL_TRK_PER_BIN == 0:
+        cfg = replace(cfg, trk_res=cfg.res // MODEL_TRK_PER_BIN)   # the default 100 bp is for 5-kb maps: keep 50 a bin
+        log.info(f"{cfg.res:,}-bp Hi-C bins: tracks binned at {cfg.trk_res} bp "
+                 f"(the model reads {MODEL_TRK_PER_BIN} track bins per Hi-C bin)")
+    if cfg.res % cfg.trk_res:
+        raise ValueError(f"Hi-C bins of {cfg.res:,} bp are not a multiple of the {cfg.trk_res} bp track bins")
+    if cfg.trk_per_bin != MODEL_TRK_PER_BIN:
+        log.warning(f"{cfg.trk_per_bin} track bins per Hi-C bin ({cfg.res:,} / {cfg.trk_res} bp): the model reads "
+                    f"{MODEL_TRK_PER_BIN}; use trk_res={cfg.res // MODEL_TRK_PER_BIN} to train on this store")
+    return cfg
+
+# %% ../nbs/06_store.ipynb #871534d7
+@dataclass
+class _Plan:
+    "What a build reads: the open map, its window geometry and balancing, the chromosomes and the matched bigWigs."
+    src:object          # the Hi-C map (`open_hic`)
+    cfg:WindowCfg       # window geometry at the map's res
+    balance:str         # the balancing asked for
+    norm:str            # the balancing used (`resolve_balance`)
+    transform:str       # Hi-C value transform
+    chroms:list         # chromosomes to build
+    skipped:dict        # {chrom: why it is not built}
+    tracks:dict         # {name: (path, {map chrom: bigWig chrom})}
+    cage:tuple|None     # (path, {map chrom: bigWig chrom}) of the CAGE track, or None
+
+def _pick_chroms(src, chroms:list|None, cfg:WindowCfg)->tuple[list, dict]:
+    "Chromosomes of map `src` to build: `chroms` in any spelling, or all at least a window long; {chrom: why not}."
+    if chroms is None:
+        keep = [c for c in src.chromsizes if src.n_bins(c) >= cfg.win_bins]
+        return keep, {c: f'shorter than one window ({cfg.win_bins} bins)' for c in src.chromsizes if c not in keep}
+    chroms = [str(c) for c in chroms]
+    by_key = {chrom_key(c): c for c in src.chromsizes}
+    bad = [c for c in chroms if chrom_key(c) not in by_key]
+    if bad: raise ValueError(f"{src.path}: no chromosome {', '.join(bad)}; it has {', '.join(src.chromsizes)}")
+    return [by_key[chrom_key(c)] for c in chroms], {}
+
+def _plan(hic, res, balance:str, transform:str, cfg:WindowCfg|None, chroms:list|None)->_Plan:
+    "Open map `hic` at `res`, set the window geometry and the balancing, and choose the chromosomes to build."
+    src = open_hic(hic, res)
+    cfg = _store_cfg(src.res, cfg)
+    norm = resolve_balance(src, balance)
+    chroms, skipped = _pick_chroms(src, chroms, cfg)
+    return _Plan(src, cfg, balance, norm, transform, chroms, skipped, {}, None)
+
+# %% ../nbs/06_store.ipynb #c60b7698
+def _match_tracks(tracks:dict, src, chroms:list, errors:str, skipped:dict)->dict:
+    "{name: (path, {map chrom: bigWig chrom})} of bigWig `tracks`; chromosomes one lacks raise or go to `skipped`."
+    sizes = {c: src.chromsizes[c] for c in chroms}
+    out = {}
+    for name, path in tracks.items():
+        m, missing = track_chroms(open_bigwig(path, f'track {name}'), sizes, f'track {name} ({path})')
+        if missing:
+            msg = f"track {name} ({path}) has no chromosome {', '.join(missing)} of the Hi-C map"
+            if errors == 'raise':
+                raise ValueError(msg + "; build the others with chroms=[...] (--chroms) or errors='skip' (--skip-bad)")
+            log.warning(msg + "; those chromosomes are not built")
+            skipped.update({c: f'missing from track {name}' for c in missing})
+        out[name] = (Path(path), m)
+    return out
+
+def _match_cage(cage, src, chroms:list, errors:str, skipped:dict)->tuple|None:
+    "(path, {map chrom: bigWig chrom}) of CAGE bigWig `cage`, or None; chromosomes it lacks raise or go to `skipped`."
+    if cage is None: return None
+    bw = open_bigwig(cage, 'CAGE track')
+    m, missing = track_chroms(bw, {c: src.chromsizes[c] for c in chroms}, f'CAGE track ({cage})')
+    if missing:
+        if errors == 'raise':
+            raise ValueError(f"CAGE track {cage} has no chromosome {', '.join(missing)}; "
+                             "use chroms=[...] or errors='skip'")
+        skipped.update({c: 'missing from the CAGE track' for c in missing})
+    return Path(cage), m
+
+def _add_bigwigs(plan:_Plan, tracks:dict, cage, errors:str)->_Plan:
+    "`plan` with `tracks` and `cage` matched to its chromosomes, and only the chromosomes that every bigWig has."
+    plan.tracks = _match_tracks(tracks, plan.src, plan.chroms, errors, plan.skipped)
+    plan.cage = _match_cage(cage, plan.src, plan.chroms, errors, plan.skipped)
+    plan.chroms = [c for c in plan.chroms if c not in plan.skipped]
+    if not plan.chroms: raise ValueError(f"no chromosome left to build: {plan.skipped}")
+    return plan
+
+# %% ../nbs/06_store.ipynb #a8f50bec
+_ANCHOR_COLS = {'loops': ('a', 'b'), 'genes': ('bin', 'bin')}   # a label table's columns of the two window centres
+
+def _label_windows(df:pd.DataFrame, kind:str, chrom:str, h:int)->tuple[np.ndarray, np.ndarray]:
+    "First bins (i, j) of the windows centred on the `kind` labels of `chrom` whose status is still open."
+    sel = (df.chrom == chrom) & (df.status == '')
+    a, b = _ANCHOR_COLS[kind]
+    return (df[a][sel] - h).to_numpy(), (df[b][sel] - h).to_numpy()
+
+def _chrom_jobs(plan:_Plan, labels:dict, d:Path)->list:
+    "One `_build_chrom` job per chromosome of `plan`, writing in `d`/chrom, with the windows of the `labels` tables."
+    jobs = []
+    for c in plan.chroms:
+        job = {'chrom': c, 'hic': str(plan.src.path), 'norm': plan.norm, 'transform': plan.transform, 'cfg': plan.cfg,
+               'dir': str(d/c), 'tracks': {n: (str(p), m[c]) for n, (p, m) in plan.tracks.items()},
+               'cage': (str(plan.cage[0]), plan.cage[1][c]) if plan.cage else None}
+        for kind, (_, df, _) in labels.items(): job[kind] = _label_windows(df, kind, c, plan.cfg.win_bins // 2)
+        jobs.append(job)
+    return jobs
+
+def _progress(it, total, show):
+    if not show: return it
+    from fastprogress.fastprogress import progress_bar
+    return progress_bar(it, total=total, leave=False)
+
+def _run_jobs(jobs:list, workers:int, progress:bool)->dict:
+    "{chrom: manifest entry} of `jobs` built by `_build_chrom`, in `workers` processes when there are more than one."
+    if workers <= 1 or len(jobs) <= 1:
+        return {r['chrom']: r for r in _progress(map(_build_chrom, jobs), len(jobs), progress)}
+    ex = ProcessPoolExecutor(min(workers, len(jobs)))
+    results = {}
+    try:
+        for r in _progress(ex.map(_build_chrom, jobs), len(jobs), progress): results[r['chrom']] = r
+    except BaseException:   # stop now: cancel queued chromosomes and stop the running ones, then clean up
+        for proc in list((getattr(ex, '_processes', None) or {}).values()): proc.terminate()
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown()
+    return results
+
+# %% ../nbs/06_store.ipynb #42ed8ff1
+def _check_signal(plan:_Plan, results:dict):
+    "Refuse a track with no signal on every chromosome built; warn about the chromosomes where it has none."
+    for name, (p, _) in plan.tracks.items():
+        empty = [c for c in plan.chroms if results[c]['track_max'][name] <= 0]
+        if len(empty) == len(plan.chroms):
+            raise ValueError(f"track {name} ({p}) has no signal on {', '.join(plan.chroms)}: its values are missing, "
+                             "NaN or zero there; wrong file, or a track of another assembly?")
+        if empty: log.warning(f"track {name} ({p}) has no signal on {', '.join(empty)}")
+
+def _label_tables(plan:_Plan, loops, genes, gene_cols, expr_col, expr_log:bool, errors:str)->dict:
+    "{kind: (path, table, read report)} of the `loops` and `genes` files given."
+    sizes, out = plan.src.chromsizes, {}
+    if loops is not None: out['loops'] = (Path(loops), *label_table('loops', loops, sizes, plan.cfg, errors=errors))
+    if genes is not None:
+        tab = label_table('genes', genes, sizes, plan.cfg, gene_cols, expr_col, expr_log, errors)
+        out['genes'] = (Path(genes), *tab)
+    return out
+
+def _write_labels(d:Path, labels:dict, results:dict):
+    "Give the `labels` tables the statuses the workers decided (popped from `results`) and write them in `d`."
+    for kind, (_, df, _) in labels.items():
+        for c in df.chrom.unique():
+            sel = (df.chrom == c) & (df.status == '')
+            df.loc[sel, 'status'] = results[c].pop(f'{kind}_status') if c in results else 'not_built'
+        df.to_csv(d/f'{kind}.tsv', sep='\t', index=False)
+
+def _manifest(plan:_Plan, labels:dict, results:dict, expr_col, expr_log:bool)->dict:
+    "The manifest of a store built from `plan`: inputs, settings, the chromosomes' `results` and the window counts."
+    cfg, src, bw = plan.cfg, plan.src, {'transform': 'log2(1+mean)'}
+    lab = {k: {**_fingerprint(p), **_count(df.status), 'file_report': rep} for k, (p, df, rep) in labels.items()}
+    if 'genes' in lab:
+        lab['genes'].update(value_col=expr_col or ('expression' if 'value' in labels['genes'][1] else None),
+                            value_transform='log2(1+x)' if expr_log else 'none')
+    return {'format': 'mixhic-store', 'version': STORE_VERSION, 'created': time.strftime('%Y-%m-%dT%H:%M:%S'),
+            'mixhic': _version(), 'cfg': cfg.to_dict(),
+            'hic': {**_fingerprint(src.path), 'kind': src.kind, 'group': src.group, 'assembly': src.assembly,
+                    'balance_asked': str(plan.balance), 'norm': plan.norm, 'transform': plan.transform},
+            'tracks': {n: {**_fingerprint(p), **bw, 'bin_bp': cfg.trk_res} for n, (p, _) in plan.tracks.items()},
+            'cage': {**_fingerprint(plan.cage[0]), **bw, 'bin_bp': cfg.res} if plan.cage else None,
+            'loops': lab.get('loops'), 'genes': lab.get('genes'),
+            'chroms': {c: results[c] for c in plan.chroms}, 'skipped': plan.skipped,
+            'diag': {k: int(sum(results[c]['diag'][k] for c in plan.chroms)) for k in _DIAG_KEYS}}
+
+# %% ../nbs/06_store.ipynb #9220315d
+def is_store_dir(p:Path)->bool:
+    "Is `p` a store folder (or an empty folder), which a build may replace?"
+    p = Path(p)
+    if not p.is_dir(): return False
+    if not any(p.iterdir()): return True
+    try: return json.loads((p/'manifest.json').read_text()).get('format') == 'mixhic-store'
+    except (OSError, ValueError): return False
+
+# %% ../nbs/06_store.ipynb #c544749c
 def build_store(hic, # Hi-C map: .cool, .mcool or .hic
                 tracks:dict|None, # {name: bigWig path}, e.g. {'atac': 'atac.bw', 'dnase': 'dnase.bw'}; None or {}: a Hi-C-only store
                 out, # the store directory to write (replaced atomically if it exists)
@@ -165,165 +384,72 @@ def build_store(hic, # Hi-C map: .cool, .mcool or .hic
                )->Path:
     "Build a paired-window store at `out` from a Hi-C map, bigWig `tracks` and optional loops, genes and CAGE."
     if errors not in ('raise', 'skip'): raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
-    if transform not in TRANSFORMS: raise ValueError(f"unknown Hi-C transform {transform!r}; expected one of {', '.join(TRANSFORMS)}")
+    if transform not in TRANSFORMS:
+        raise ValueError(f"unknown Hi-C transform {transform!r}; expected one of {', '.join(TRANSFORMS)}")
     tracks = dict(tracks or {})
-    if not tracks: log.info("no tracks: a Hi-C-only store, for loop detection from Hi-C alone (variant 'hic'); pre-training and "
-                            "the other tasks need tracks")
-    src = open_hic(hic, res)
-    cfg = replace(cfg or WindowCfg(), res=src.res)
-    if cfg.trk_per_bin != MODEL_TRK_PER_BIN and cfg.trk_res == WindowCfg.trk_res and cfg.res % MODEL_TRK_PER_BIN == 0:
-        cfg = replace(cfg, trk_res=cfg.res // MODEL_TRK_PER_BIN)   # the default 100 bp is for 5-kb maps: keep 50 track bins per Hi-C bin
-        log.info(f"{cfg.res:,}-bp Hi-C bins: tracks binned at {cfg.trk_res} bp (the model reads {MODEL_TRK_PER_BIN} track bins per Hi-C bin)")
-    if cfg.res % cfg.trk_res: raise ValueError(f"Hi-C bins of {cfg.res:,} bp are not a multiple of the {cfg.trk_res} bp track bins")
-    if cfg.trk_per_bin != MODEL_TRK_PER_BIN:
-        log.warning(f"{cfg.trk_per_bin} track bins per Hi-C bin ({cfg.res:,} / {cfg.trk_res} bp): the model reads {MODEL_TRK_PER_BIN}; "
-                    f"use trk_res={cfg.res // MODEL_TRK_PER_BIN} to train on this store")
-    norm = resolve_balance(src, balance)
-    skipped = {}
-    if chroms is None:
-        chroms = [c for c in src.chromsizes if src.n_bins(c) >= cfg.win_bins]
-        skipped.update({c: f'shorter than one window ({cfg.win_bins} bins)' for c in src.chromsizes if c not in chroms})
-    else:
-        chroms = [str(c) for c in chroms]
-        by_key = {chrom_key(c): c for c in src.chromsizes}
-        bad = [c for c in chroms if chrom_key(c) not in by_key]
-        if bad: raise ValueError(f"{src.path}: no chromosome {', '.join(bad)}; it has {', '.join(src.chromsizes)}")
-        chroms = [by_key[chrom_key(c)] for c in chroms]
-    trk_map = {}
-    for name, path in tracks.items():
-        bw = open_bigwig(path, f'track {name}')
-        m, missing = track_chroms(bw, {c: src.chromsizes[c] for c in chroms}, f'track {name} ({path})')
-        if missing:
-            msg = f"track {name} ({path}) has no chromosome {', '.join(missing)} of the Hi-C map"
-            if errors == 'raise': raise ValueError(msg + "; build the others with chroms=[...] (--chroms) or errors='skip' (--skip-bad)")
-            log.warning(msg + "; those chromosomes are not built"); skipped.update({c: f'missing from track {name}' for c in missing})
-        trk_map[name] = (Path(path), m)
-    cage_map = None
-    if cage is not None:
-        bw = open_bigwig(cage, 'CAGE track'); m, missing = track_chroms(bw, {c: src.chromsizes[c] for c in chroms}, f'CAGE track ({cage})')
-        if missing:
-            if errors == 'raise': raise ValueError(f"CAGE track {cage} has no chromosome {', '.join(missing)}; use chroms=[...] or errors='skip'")
-            skipped.update({c: 'missing from the CAGE track' for c in missing})
-        cage_map = (Path(cage), m)
-    chroms = [c for c in chroms if c not in skipped]
-    if not chroms: raise ValueError(f"no chromosome left to build: {skipped}")
-    w, half = cfg.win_bins, cfg.win_bins // 2
-    loops_df = genes_df = None; reports = {}
-    if loops is not None: loops_df, reports['loops_file'] = label_table('loops', loops, src.chromsizes, cfg, errors=errors)
-    if genes is not None: genes_df, reports['genes_file'] = label_table('genes', genes, src.chromsizes, cfg, gene_cols, expr_col, expr_log, errors)
-    jobs = []
-    for c in chroms:
-        job = {'chrom': c, 'hic': str(src.path), 'norm': norm, 'transform': transform, 'cfg': cfg, 'dir': None,
-               'tracks': {n: (str(p), m[c]) for n, (p, m) in trk_map.items()}, 'cage': (str(cage_map[0]), cage_map[1][c]) if cage_map else None}
-        if loops_df is not None:
-            sel = (loops_df.chrom == c) & (loops_df.status == '')
-            job['loops'] = ((loops_df.a[sel] - half).to_numpy(), (loops_df.b[sel] - half).to_numpy())
-        if genes_df is not None:
-            sel = genes_df.chrom == c
-            job['genes'] = ((genes_df.bin[sel] - half).to_numpy(), (genes_df.bin[sel] - half).to_numpy())
-        jobs.append(job)
+    if not tracks:
+        log.info("no tracks: a Hi-C-only store, for loop detection from Hi-C alone (variant 'hic'); pre-training and "
+                 "the other tasks need tracks")
+    plan = _add_bigwigs(_plan(hic, res, balance, transform, cfg, chroms), tracks, cage, errors)
+    labels = _label_tables(plan, loops, genes, gene_cols, expr_col, expr_log, errors)
     out = Path(out)
     with atomic_path(out, replace_ok=is_store_dir, what='mixhic store (or an empty folder)') as tmp:
-        for job in jobs: job['dir'] = str(tmp/'chroms'/job['chrom'])
         (tmp/'chroms').mkdir(parents=True)
-        results = {}
-        if workers > 1 and len(jobs) > 1:
-            ex = ProcessPoolExecutor(min(workers, len(jobs)))
-            try:
-                for r in _progress(ex.map(_build_chrom, jobs), len(jobs), progress): results[r['chrom']] = r
-            except BaseException:   # stop now: cancel queued chromosomes and stop the running ones, then clean up
-                for proc in list((getattr(ex, '_processes', None) or {}).values()): proc.terminate()
-                ex.shutdown(wait=False, cancel_futures=True); raise
-            ex.shutdown()
-        else:
-            for r in _progress(map(_build_chrom, jobs), len(jobs), progress): results[r['chrom']] = r
-        for name, (p, _) in trk_map.items():
-            empty = [c for c in chroms if results[c]['track_max'][name] <= 0]
-            if len(empty) == len(chroms):
-                raise ValueError(f"track {name} ({p}) has no signal on {', '.join(chroms)}: its values are missing, NaN or zero "
-                                 "there; wrong file, or a track of another assembly?")
-            if empty: log.warning(f"track {name} ({p}) has no signal on {', '.join(empty)}")
-        for kind, df in (('loops', loops_df), ('genes', genes_df)):
-            if df is None: continue
-            for c in df.chrom.unique():
-                sel = (df.chrom == c) & (df.status == '')
-                if c in results: df.loc[sel, 'status'] = results[c].pop(f'{kind}_status')
-                else: df.loc[sel, 'status'] = 'not_built'
-            df.to_csv(tmp/f'{kind}.tsv', sep='\t', index=False)
-        man = {'format': 'mixhic-store', 'version': STORE_VERSION, 'created': time.strftime('%Y-%m-%dT%H:%M:%S'),
-               'mixhic': _version(), 'cfg': cfg.to_dict(),
-               'hic': {**_fingerprint(src.path), 'kind': src.kind, 'group': src.group, 'assembly': src.assembly,
-                       'balance_asked': str(balance), 'norm': norm, 'transform': transform},
-               'tracks': {n: {**_fingerprint(p), 'transform': 'log2(1+mean)', 'bin_bp': cfg.trk_res} for n, (p, _) in trk_map.items()},
-               'cage': {**_fingerprint(cage_map[0]), 'transform': 'log2(1+mean)', 'bin_bp': cfg.res} if cage_map else None,
-               'loops': {**_fingerprint(Path(loops)), **_count(loops_df.status), 'file_report': reports.get('loops_file', {})} if loops_df is not None else None,
-               'genes': {**_fingerprint(Path(genes)), **_count(genes_df.status), 'file_report': reports.get('genes_file', {}),
-                         'value_col': expr_col or ('expression' if 'value' in genes_df else None),
-                         'value_transform': 'log2(1+x)' if expr_log else 'none'} if genes_df is not None else None,
-               'chroms': {c: results[c] for c in chroms}, 'skipped': skipped,
-               'diag': {k: int(sum(results[c]['diag'][k] for c in chroms)) for k in ('total', 'ok', 'sparse', 'nonfinite')}}
+        results = _run_jobs(_chrom_jobs(plan, labels, tmp/'chroms'), workers, progress)
+        _check_signal(plan, results)
+        _write_labels(tmp, labels, results)
+        man = _manifest(plan, labels, results, expr_col, expr_log)
         (tmp/'manifest.json').write_text(json.dumps(man, indent=1, default=_json_default))
-    log.info(f"store written: {out} ({len(chroms)} chromosomes, {man['diag']['ok']:,} diagonal windows)")
+    log.info(f"store written: {out} ({len(plan.chroms)} chromosomes, {man['diag']['ok']:,} diagonal windows)")
     return out
 
-def is_store_dir(p:Path)->bool:
-    "Is `p` a store folder (or an empty folder), which a build may replace?"
-    p = Path(p)
-    if not p.is_dir(): return False
-    if not any(p.iterdir()): return True
-    try: return json.loads((p/'manifest.json').read_text()).get('format') == 'mixhic-store'
-    except (OSError, ValueError): return False
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)): return int(o)
-    if isinstance(o, (np.floating,)): return float(o)
-    if isinstance(o, Path): return str(o)
-    raise TypeError(f"cannot write {type(o)} to JSON")
-
-def _version()->str:
-    try: from mixhic import __version__; return __version__
-    except ImportError: return 'unknown'
-
-def _progress(it, total, show):
-    if not show: return it
-    from fastprogress.fastprogress import progress_bar
-    return progress_bar(it, total=total, leave=False)
-
 # %% ../nbs/06_store.ipynb #5a19c038
+def _read_manifest(path:Path)->dict:
+    "The manifest of the store at `path`, refused when missing, damaged or of a newer format."
+    mf = path/'manifest.json'
+    if not path.exists(): raise FileNotFoundError(f"store not found: {path}")
+    if not mf.exists():
+        raise ValueError(f"{path} is not a mixhic store (no manifest.json): an unfinished build, or another folder")
+    try: m = json.loads(mf.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{mf}: damaged manifest ({e})") from None
+    if m.get('format') != 'mixhic-store' or m.get('version', 0) > STORE_VERSION:
+        raise ValueError(f"{path}: store format {m.get('format')} v{m.get('version')} is not readable by "
+                         f"this mixhic (store v{STORE_VERSION}); rebuild it or upgrade mixhic")
+    return m
+
 class Store:
     "A paired-window store written by `build_store`: windows, labels and the manifest."
     def __init__(self, path, # directory written by `build_store`
                 ):
         self.path = Path(path)
-        mf = self.path/'manifest.json'
-        if not self.path.exists(): raise FileNotFoundError(f"store not found: {self.path}")
-        if not mf.exists(): raise ValueError(f"{self.path} is not a mixhic store (no manifest.json): an unfinished build, or another folder")
-        try: self.manifest = json.loads(mf.read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"{mf}: damaged manifest ({e})") from None
-        if self.manifest.get('format') != 'mixhic-store' or self.manifest.get('version', 0) > STORE_VERSION:
-            raise ValueError(f"{self.path}: store format {self.manifest.get('format')} v{self.manifest.get('version')} is not readable by "
-                             f"this mixhic (store v{STORE_VERSION}); rebuild it or upgrade mixhic")
+        self.manifest = _read_manifest(self.path)
         self.cfg = WindowCfg(**self.manifest['cfg'])
         self.res, self.w = self.cfg.res, self.cfg.win_bins
         self.tracks = list(self.manifest['tracks'])
         self.chroms = list(self.manifest['chroms'])
         self.n_bins = {c: v['n_bins'] for c, v in self.manifest['chroms'].items()}
         self.chromsizes = {c: v['length'] for c, v in self.manifest['chroms'].items()}
-        self._mm, self._tables = {}, {}   # memory maps; label tables set in memory (see `finetune.relabel`)
+        self._mm, self._tables = {}, {}   # memory maps; label tables held in memory (see `Store.with_table`)
 
-    def __repr__(self): return (f"Store({self.path.name}: {len(self.chroms)} chromosomes, res={self.res:,}, tracks={self.tracks}, "
-                                f"{self.manifest['diag']['ok']:,} diagonal windows)")
+    def __repr__(self):
+        return (f"Store({self.path.name}: {len(self.chroms)} chromosomes, res={self.res:,}, tracks={self.tracks}, "
+                f"{self.manifest['diag']['ok']:,} diagonal windows)")
     def _arr(self, chrom, name):
         k = (chrom, name)
         if k not in self._mm:   # a plain ndarray over the memory map: slicing an np.memmap costs 10x more per call
+            self._need(chrom)
             self._mm[k] = np.asarray(np.load(self.path/'chroms'/chrom/f'{name}.npy', mmap_mode='r'))
         return self._mm[k]
+    def _need(self, chrom):
+        if chrom not in self.n_bins:
+            raise ValueError(f"{self.path.name}: no chromosome {chrom!r}; the store has {', '.join(self.chroms)}")
     def _check(self, chrom, i, j):
-        if chrom not in self.n_bins: raise ValueError(f"{self.path.name}: no chromosome {chrom!r}; the store has {', '.join(self.chroms)}")
+        self._need(chrom)
         n = self.n_bins[chrom]
         if abs(j - i) + self.w > self.cfg.band_bins:
-            raise ValueError(f"window ({i}, {j}) on {chrom}: anchors {abs(j - i)} bins apart are farther than the store keeps "
-                             f"(max_dist_bp {self.cfg.max_dist_bp:,} = {self.cfg.max_dist_bins} bins); rebuild with a larger --max-dist-bp")
+            raise ValueError(f"window ({i}, {j}) on {chrom}: anchors {abs(j - i)} bins apart are farther than the "
+                             f"store keeps (max_dist_bp {self.cfg.max_dist_bp:,} = {self.cfg.max_dist_bins} bins); "
+                             "rebuild with a larger --max-dist-bp")
         if min(i, j) < 0 or max(i, j) + self.w > n:
             raise ValueError(f"window ({i}, {j}) on {chrom} needs bins {min(i, j)}..{max(i, j) + self.w - 1}, "
                              f"but {chrom} has bins 0..{n - 1} ({self.chromsizes[chrom]:,} bp at {self.res:,} bp)")
@@ -340,7 +466,7 @@ class Store:
         return as_dtype(np.concatenate([t[i * k:(i + self.w) * k], t[j * k:(j + self.w) * k]]), dtype)
 
     def window(self, chrom:str, i:int, j:int, dtype=np.float32)->tuple[np.ndarray, np.ndarray]:
-        "(hic (w, w), tracks (2 * w * trk_per_bin, n_tracks)) for anchors at bins `i`, `j` of `chrom`; float16 is as stored (fastest)."
+        "(hic (w, w), tracks (2 * w * trk_per_bin, n_tracks)) for anchors at bins `i`, `j` of `chrom`."
         return self.hic(chrom, i, j, dtype), self.trk(chrom, i, j, dtype)
 
     def window_bp(self, chrom:str, x_bp:int, y_bp:int)->tuple[np.ndarray, np.ndarray]:
@@ -351,17 +477,22 @@ class Store:
     def region(self, chrom:str, start_bp:int, end_bp:int)->tuple[np.ndarray, np.ndarray]:
         "Hi-C map (n, n) and tracks (n * trk_per_bin, n_tracks) of the bins covering `start_bp`..`end_bp` of `chrom`."
         a, b = int(start_bp) // self.res, -(-int(end_bp) // self.res)
-        if chrom not in self.n_bins: raise ValueError(f"{self.path.name}: no chromosome {chrom!r}; the store has {', '.join(self.chroms)}")
-        if not 0 <= a < b <= self.n_bins[chrom]: raise ValueError(f"region {chrom}:{start_bp:,}-{end_bp:,} is not inside {chrom} (0-{self.chromsizes[chrom]:,})")
-        if b - a > self.cfg.band_bins: raise ValueError(f"region of {b - a} bins is wider than the stored band ({self.cfg.band_bins} bins)")
+        self._need(chrom)
+        if not 0 <= a < b <= self.n_bins[chrom]:
+            raise ValueError(f"region {chrom}:{start_bp:,}-{end_bp:,} is not inside {chrom} "
+                             f"(0-{self.chromsizes[chrom]:,})")
+        if b - a > self.cfg.band_bins:
+            raise ValueError(f"region of {b - a} bins is wider than the stored band ({self.cfg.band_bins} bins)")
         k = self.cfg.trk_per_bin
-        return band_window(self._arr(chrom, 'hic'), a, a, b - a), np.asarray(self._arr(chrom, 'tracks')[a * k:b * k], dtype=np.float32)
+        trk = np.asarray(self._arr(chrom, 'tracks')[a * k:b * k], dtype=np.float32)
+        return band_window(self._arr(chrom, 'hic'), a, a, b - a), trk
 
     def cage(self, chrom:str, i:int)->np.ndarray:
         "CAGE target (w,) over the diagonal window starting at bin `i` of `chrom`: log2(1 + mean per Hi-C bin)."
-        if self.manifest.get('cage') is None: raise ValueError(f"{self.path.name} was built without a CAGE track (--cage)")
+        if self.manifest.get('cage') is None:
+            raise ValueError(f"{self.path.name} was built without a CAGE track (--cage)")
         self._check(chrom, i, i)
-        return np.array(self._arr(chrom, 'cage')[i:i + self.w], dtype=np.float32)   # a copy: torch wants writable arrays
+        return np.array(self._arr(chrom, 'cage')[i:i + self.w], dtype=np.float32)   # a copy: torch wants it writable
 
     def diag(self)->pd.DataFrame:
         "Diagonal (pre-training) windows that passed the filters: columns chrom, i."
@@ -374,6 +505,90 @@ class Store:
         if not p.exists(): raise ValueError(f"{self.path.name} was built without {kind} (--{kind})")
         return pd.read_csv(p, sep='\t', dtype={'chrom': str, 'name': str})
 
+# %% ../nbs/06_store.ipynb #6470bf0b
+@patch
+def band(self:Store, chrom:str, # one of the store's chromosomes
+        )->np.ndarray: # (n, k) float16: band[i, k] = contact of bins i and i + k, k < `cfg.band_bins`
+    "The stored Hi-C band of `chrom`, memory-mapped."
+    return self._arr(chrom, 'hic')
+
+# %% ../nbs/06_store.ipynb #edcce9c5
+@patch
+def track_bins(self:Store, chrom:str, # one of the store's chromosomes
+              )->np.ndarray: # (n * trk_per_bin, c) float16, log2(1 + mean) per track bin
+    "The stored tracks of `chrom` in track bins, memory-mapped."
+    return self._arr(chrom, 'tracks')
+
+# %% ../nbs/06_store.ipynb #93c00b0f
+@patch
+def diag_starts(self:Store, chrom:str, # one of the store's chromosomes
+               )->np.ndarray: # (m,) int, ascending
+    "First bins of the kept diagonal windows of `chrom`."
+    return self._arr(chrom, 'diag')
+
+@patch(as_prop=True)
+def n_diag(self:Store)->int:
+    "Number of diagonal windows kept, over all chromosomes."
+    return int(self.manifest['diag']['ok'])
+
+# %% ../nbs/06_store.ipynb #656efc8c
+@patch
+def window_status(self:Store, chrom:str, # one of the store's chromosomes
+                  i:np.ndarray, # (m,) first bins of anchor 1
+                  j:np.ndarray, # (m,) first bins of anchor 2
+                 )->np.ndarray: # (m,) object: 'ok', 'sparse', 'nonfinite' or 'at_edge'
+    "Filter status of the windows with anchors starting at bins `i`, `j` of `chrom`."
+    i, j = np.atleast_1d(np.asarray(i)), np.atleast_1d(np.asarray(j))
+    if i.shape != j.shape: raise ValueError(f"i and j must have the same shape, got {i.shape} and {j.shape}")
+    return _status_windows(self.band(chrom), i, j, self.n_bins[chrom], self.cfg)
+
+# %% ../nbs/06_store.ipynb #f1d7348f
+@patch
+def with_table(self:Store, kind:str, # 'loops' or 'genes'
+               df:pd.DataFrame, # the table: chrom, its bins (a, b for loops, bin for genes) and a status per row
+              )->Store:
+    "A copy of the store whose `kind` table is `df`, held in memory; the store on disk is unchanged."
+    if kind not in LABEL_KINDS: raise ValueError(f"kind must be 'loops' or 'genes', got {kind!r}")
+    miss = [c for c in ('chrom', *_ANCHOR_COLS[kind], 'status') if c not in df]
+    if miss: raise ValueError(f"a {kind} table needs columns {', '.join(miss)}; got {', '.join(map(str, df.columns))}")
+    out = copy.copy(self)
+    out._tables = {**self._tables, kind: df.copy()}
+    return out
+
+# %% ../nbs/06_store.ipynb #db6987f3
+@patch(as_prop=True)
+def hic_path(self:Store)->Path:
+    "Path of the Hi-C map the store was built from."
+    return Path(self.manifest['hic']['path'])
+
+@patch(as_prop=True)
+def hic_norm(self:Store)->str:
+    "Balancing of the stored Hi-C: 'weight', 'KR', 'SCALE', 'VC', or 'none' (raw counts)."
+    return self.manifest['hic']['norm']
+
+@patch(as_prop=True)
+def transform(self:Store)->str:
+    "Transform of the stored Hi-C values: 'log1p', 'clip255' or 'oe' (see `transform_band`)."
+    return self.manifest['hic']['transform']
+
+@patch(as_prop=True)
+def assembly(self:Store)->str|None:
+    "Genome assembly of the Hi-C map, if the file names one."
+    return self.manifest['hic'].get('assembly')
+
+@patch(as_prop=True)
+def has_cage(self:Store)->bool:
+    "Was the store built with a CAGE track (`Store.cage`)?"
+    return self.manifest.get('cage') is not None
+
+# %% ../nbs/06_store.ipynb #94fb7b85
+@patch
+def transform_info(self:Store, chrom:str, # one of the store's chromosomes
+                  )->dict: # {'transform': name, ...}: the parameters of `transform_band` on `chrom`
+    "How the Hi-C values of `chrom` were transformed."
+    self._need(chrom)
+    return dict(self.manifest['chroms'][chrom]['transform_info'])
+
 # %% ../nbs/06_store.ipynb #12a14015
 def expected_by_distance(store:Store|Path|str, # a `Store` or its path
                          chroms:list|None=None, # chromosomes to average over (default: all of the store's)
@@ -382,42 +597,72 @@ def expected_by_distance(store:Store|Path|str, # a `Store` or its path
     "Average each diagonal 0..`max_d` of `store`'s stored Hi-C band over `chroms`, ignoring non-finite values."
     st = store if isinstance(store, Store) else Store(store)
     chroms = list(st.chroms if chroms is None else chroms)
-    if miss := [c for c in chroms if c not in st.chroms]: raise ValueError(f"chromosomes {miss} are not in {st.path.name}; it has {', '.join(st.chroms)}")
-    k = st.cfg.band_bins; max_d = k - 1 if max_d is None else int(max_d)
+    if miss := [c for c in chroms if c not in st.chroms]:
+        raise ValueError(f"chromosomes {miss} are not in {st.path.name}; it has {', '.join(st.chroms)}")
+    k = st.cfg.band_bins
+    max_d = k - 1 if max_d is None else int(max_d)
     if not 0 <= max_d < k: raise ValueError(f"max_d={max_d}: expected 0 <= max_d < {k} (the diagonals the store keeps)")
     s, c = np.zeros(max_d + 1), np.zeros(max_d + 1)
     for ch in chroms:
-        band = st._arr(ch, 'hic')
-        for r in range(0, len(band), 8192):                              # in chunks: a float32 copy of a whole band is large
-            v = as_dtype(band[r:r + 8192, :max_d + 1], np.float32); ok = np.isfinite(v)
-            s += np.where(ok, v, 0).sum(0, dtype=np.float64); c += ok.sum(0)
+        band = st.band(ch)
+        for r in range(0, len(band), 8192):         # in chunks: a float32 copy of a whole band is large
+            v = as_dtype(band[r:r + 8192, :max_d + 1], np.float32)
+            ok = np.isfinite(v)
+            s += np.where(ok, v, 0).sum(0, dtype=np.float64)
+            c += ok.sum(0)
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(c > 0, s / np.where(c > 0, c, 1), np.nan)
 
 # %% ../nbs/06_store.ipynb #010660bf
+def _window_lines(m:dict)->list:
+    "The window table of `store_summary`: per window kind, how many there are, are kept, and each filter dropped."
+    d = m['diag']
+    L = [f"{'windows':<12}{'total':>10}{'kept':>10}  dropped",
+         f"{'diagonal':<12}{d['total']:>10,}{d['ok']:>10,}  sparse {d['sparse']:,}, non-finite {d['nonfinite']:,}"]
+    for kind in LABEL_KINDS:
+        k = m.get(kind)
+        if not k: continue
+        drop = ', '.join(f"{s.replace('_', ' ').replace('nonfinite', 'non-finite')} {n:,}" for s, n in k.items()
+                         if s not in _INPUT_KEYS + ('total', 'ok'))
+        rep = f"  (rows dropped reading the file: {k['file_report']})" if k['file_report'] else ''
+        L.append(f"{kind:<12}{k['total']:>10,}{k.get('ok', 0):>10,}  {drop or '-'}" + rep)
+    return L
+
 def store_summary(st:Store, # an open store
                  )->str:
     "A readable summary of store `st`: inputs, normalisation, transforms and window counts per filter."
-    m = st.manifest; c = m['cfg']
+    m, c, h = st.manifest, st.manifest['cfg'], st.manifest['hic']
+    trk = ', '.join(f"{n} ({Path(t['path']).name})" for n, t in m['tracks'].items())
     L = [f"mixhic store {st.path} (format v{m['version']}, built {m['created']} by mixhic {m['mixhic']})",
-         f"Hi-C   {m['hic']['path']}  [{m['hic']['kind']}, {m['hic']['bytes']:,} bytes, assembly {m['hic']['assembly']}]",
-         f"       res {c['res']:,} bp, balance asked '{m['hic']['balance_asked']}' -> used '{m['hic']['norm']}', transform {m['hic']['transform']}",
-         ("tracks " + ', '.join(f"{n} ({Path(t['path']).name})" for n, t in m['tracks'].items()) + f": {c['trk_res']} bp bins, log2(1+mean)"
-          if m['tracks'] else "tracks: none (a Hi-C-only store: loop detection from Hi-C alone)"),
-         f"window {c['win_bins']} x {c['win_bins']} bins, stride {c['stride_bins']} bins, loops {c['min_dist_bp']:,}-{c['max_dist_bp']:,} bp, "
+         f"Hi-C   {h['path']}  [{h['kind']}, {h['bytes']:,} bytes, assembly {h['assembly']}]",
+         f"       res {c['res']:,} bp, balance asked '{h['balance_asked']}' -> used '{h['norm']}', "
+         f"transform {h['transform']}",
+         (f"tracks {trk}: {c['trk_res']} bp bins, log2(1+mean)" if m['tracks']
+          else "tracks: none (a Hi-C-only store: loop detection from Hi-C alone)"),
+         f"window {c['win_bins']} x {c['win_bins']} bins, stride {c['stride_bins']} bins, "
+         f"loops {c['min_dist_bp']:,}-{c['max_dist_bp']:,} bp, "
          f"filters: >= {c['min_nonzero']:.0%} non-zero pixels, all pixels finite"]
     if m.get('cage'): L.append(f"cage   {m['cage']['path']}")
-    L.append(f"chromosomes ({len(st.chroms)}): " + ', '.join(f"{ch} ({v['n_bins']:,} bins)" for ch, v in m['chroms'].items()))
+    chroms = ', '.join(f"{ch} ({v['n_bins']:,} bins)" for ch, v in m['chroms'].items())
+    L.append(f"chromosomes ({len(st.chroms)}): {chroms}")
     if m['skipped']: L.append('not built: ' + '; '.join(f'{k}: {v}' for k, v in m['skipped'].items()))
-    L.append(f"{'windows':<12}{'total':>10}{'kept':>10}  dropped")
-    d = m['diag']; L.append(f"{'diagonal':<12}{d['total']:>10,}{d['ok']:>10,}  sparse {d['sparse']:,}, non-finite {d['nonfinite']:,}")
-    for kind in ('loops', 'genes'):
-        k = m.get(kind)
-        if not k: continue
-        drop = ', '.join(f"{s.replace('_', ' ').replace('nonfinite', 'non-finite')} {n:,}" for s, n in k.items() if s not in _INPUT_KEYS + ('total', 'ok'))
-        L.append(f"{kind:<12}{k['total']:>10,}{k.get('ok', 0):>10,}  {drop or '-'}" + (f"  (rows dropped reading the file: {k['file_report']})" if k['file_report'] else ''))
-    return '\n'.join(L)
+    return '\n'.join(L + _window_lines(m))
 
 # %% ../nbs/06_store.ipynb #09831fb6
+def _merge_key(m:dict)->tuple:
+    "What stores must share to be merged: settings, normalisation, transform and the fingerprints of every input."
+    fp = lambda e: None if not e else tuple(e.get(k) for k in ('sha256_ends', 'bytes', 'value_col', 'value_transform'))
+    return (json.dumps(m['cfg'], sort_keys=True), fp(m['hic']), m['hic']['norm'], m['hic']['transform'],
+            tuple((n, fp(t)) for n, t in m['tracks'].items()), *(fp(m.get(k)) for k in ('cage', 'loops', 'genes')))
+
+def _merge_labels(sts:list, kind:str)->pd.DataFrame:
+    "The `kind` table of stores `sts`: each row's status from the store that built its chromosome."
+    tabs = [s.table(kind) for s in sts]
+    df = tabs[0].copy()
+    for t in tabs[1:]:
+        upd = df.status.eq('not_built') & t.status.ne('not_built')
+        df.loc[upd, 'status'] = t.status[upd]
+    return df
+
 def merge_stores(parts:list, # stores built from the same inputs with different `chroms`
                  out, # the merged store to write
                 )->Path:
@@ -425,11 +670,8 @@ def merge_stores(parts:list, # stores built from the same inputs with different 
     import shutil
     sts = [Store(p) for p in parts]
     if not sts: raise ValueError("no stores to merge")
-    fp = lambda e: None if not e else (e.get('sha256_ends'), e.get('bytes'), e.get('value_col'), e.get('value_transform'))
-    key = lambda m: (json.dumps(m['cfg'], sort_keys=True), fp(m['hic']), m['hic']['norm'], m['hic']['transform'],
-                     tuple((n, fp(t)) for n, t in m['tracks'].items()), fp(m.get('cage')), fp(m.get('loops')), fp(m.get('genes')))
     for s in sts[1:]:
-        if key(s.manifest) != key(sts[0].manifest):
+        if _merge_key(s.manifest) != _merge_key(sts[0].manifest):
             raise ValueError(f"{s.path} was not built from the same inputs and settings as {sts[0].path}; cannot merge")
     seen = {}
     for s in sts:
@@ -438,18 +680,17 @@ def merge_stores(parts:list, # stores built from the same inputs with different 
             seen[c] = s.path
     with atomic_path(out, replace_ok=is_store_dir, what='mixhic store (or an empty folder)') as tmp:
         (tmp/'chroms').mkdir(parents=True)
-        man = json.loads(json.dumps(sts[0].manifest)); man['chroms'], man['skipped'] = {}, {}
+        man = json.loads(json.dumps(sts[0].manifest))
+        man['chroms'], man['skipped'] = {}, {}
         for s in sts:
-            for c in s.chroms: shutil.copytree(s.path/'chroms'/c, tmp/'chroms'/c); man['chroms'][c] = s.manifest['chroms'][c]
+            for c in s.chroms:
+                shutil.copytree(s.path/'chroms'/c, tmp/'chroms'/c)
+                man['chroms'][c] = s.manifest['chroms'][c]
             man['skipped'].update({k: v for k, v in s.manifest['skipped'].items() if k not in seen})
-        man['diag'] = {k: sum(v['diag'][k] for v in man['chroms'].values()) for k in ('total', 'ok', 'sparse', 'nonfinite')}
-        for kind in ('loops', 'genes'):
+        man['diag'] = {k: sum(v['diag'][k] for v in man['chroms'].values()) for k in _DIAG_KEYS}
+        for kind in LABEL_KINDS:
             if not (sts[0].path/f'{kind}.tsv').exists(): continue
-            tabs = [s.table(kind) for s in sts]
-            df = tabs[0].copy()
-            for t in tabs[1:]:
-                upd = df.status.eq('not_built') & t.status.ne('not_built')
-                df.loc[upd, 'status'] = t.status[upd]
+            df = _merge_labels(sts, kind)
             df.to_csv(tmp/f'{kind}.tsv', sep='\t', index=False)
             man[kind] = {**{k: v for k, v in man[kind].items() if k in _INPUT_KEYS}, **_count(df.status)}
         man['created'] = time.strftime('%Y-%m-%dT%H:%M:%S')

@@ -16,23 +16,24 @@ __all__ = ['SYNTH_VERSION', 'SYNTH_FILES', 'SynthCfg', 'make_synth', 'data_dir',
 # %% ../nbs/05_synth.ipynb #15555dec
 @dataclass
 class SynthCfg:
-    "Knobs of the synthetic genome: chromosomes `chromsizes`, bins `res` and `trk_res`, and the sizes of what is planted."
-    chromsizes:dict = field(default_factory=lambda: {'chr1': 10_000_000, 'chr2': 8_000_000, 'chr3': 6_000_000}) # 24 Mb: three chromosomes, so a split by chromosome exists; builds in seconds
+    "Knobs of the synthetic genome: chromosomes `chromsizes`, bins `res` and `trk_res`, the sizes of what is planted."
+    chromsizes:dict = field( # 24 Mb: three chromosomes, so a split by chromosome exists; builds in seconds
+        default_factory=lambda: {'chr1': 10_000_000, 'chr2': 8_000_000, 'chr3': 6_000_000})
     res:int = 5_000              # Hi-C bin (bp): the paper's 5-kb maps
     trk_res:int = 100            # bigWig step (bp): the paper's track bin
     max_dist_bp:int = 2_500_000  # contacts simulated out to here: past the store's 2 Mb + 250 kb band
     ctcf_per_mb:float = 20.      # CTCF sites per Mb: ~1 per 50 kb, like strong CTCF peaks in human cells
     tad_bp:tuple = (200_000, 1_000_000) # TAD size range (bp): typical of domains called on 5-kb maps
-    tad_enrich:float = 2.0       # contacts inside a TAD over contacts across its boundary: the ~2x dip of insulation profiles
+    tad_enrich:float = 2.0       # contacts within a TAD over those across its boundary: the ~2x insulation dip
     loops_per_mb:float = 5.      # planted loops per Mb: a little above HiCCUPS on deep maps (~3/Mb), for more positives
     loop_bp:tuple = (20_000, 1_500_000) # anchor distance range (bp): from the paper's shortest loop (4 bins at 5 kb)
-    loop_in_tad:float = 0.85     # share of loops inside one TAD: most real loops are domain corners or lie within domains
+    loop_in_tad:float = 0.85     # share of loops inside one TAD: most real loops are domain corners or within domains
     loop_fold:tuple = (3., 8.)   # loop centre over the local expected: the range of HiCCUPS enrichments
     loop_sd_bins:float = 1.0     # sd of the 2-D Gaussian dot (bins): a dot covers ~3 x 3 pixels at 5 kb
     alpha:float = 1.0            # contact decay exponent, P(s) ~ s^-alpha: the ~1 slope of mammalian maps at 0.1-2 Mb
-    depth:float = 150.           # expected count at distance 0 before biases: about a third of 2-Mb pixels stay non-zero
+    depth:float = 150.           # expected count at distance 0 before biases: a third of 2-Mb pixels stay non-zero
     bias_sd:float = 0.3          # sd of the log per-bin coverage bias: large enough that balancing visibly matters
-    gap_bp:int = 100_000         # one unmappable stretch per chromosome (no contacts, no signal): NaN weights, as real maps have
+    gap_bp:int = 100_000         # one unmappable gap per chromosome: no contacts or signal, NaN weights, like real maps
     genes_per_mb:float = 15.     # genes per Mb: twice human's ~7/Mb, for more expression samples
     silent_frac:float = 0.3      # genes with a closed, silent promoter: a cell expresses about 2/3 of its genes
     act_sd:float = 1.0           # sd of log promoter activity: expression spans a few orders of magnitude
@@ -43,8 +44,8 @@ class SynthCfg:
     expr_noise:float = 0.3       # sd of log expression noise that no input explains: caps the reachable R2
     cage_scale:float = 10.       # mean CAGE per 100 bp over the TSS's 5-kb bin for a median active gene
     cage_bg:float = 0.02         # mean CAGE background per 100-bp bin: near zero away from TSSs
-    comp_bp:tuple = (150_000, 1_500_000) # A/B compartment segment lengths (bp): the alternation of 5-kb compartment calls
-    comp_contact:float = 0.3     # log-fold of contacts within vs across compartments, exp(+-0.3): the checkerboard of Hi-C maps
+    comp_bp:tuple = (150_000, 1_500_000) # A/B segment lengths (bp): the alternation of 5-kb compartment calls
+    comp_contact:float = 0.3     # log-fold of contacts within vs across compartments, exp(+-0.3): Hi-C's checkerboard
     comp_decay:float = 0.15      # decay exponent change: steeper in open A, flatter in compact B chromatin
     comp_access:float = 0.6      # log-fold of accessibility (peaks and background) in A over the mean, its inverse in B
     atac_bg:float = 0.3          # mean ATAC background per 100-bp bin
@@ -56,8 +57,10 @@ class SynthCfg:
 
     def __post_init__(self):
         for k in ('res', 'trk_res', 'max_dist_bp'):
-            if int(getattr(self, k)) <= 0: raise ValueError(f"SynthCfg.{k} must be a positive integer, got {getattr(self, k)}")
-        if self.res % self.trk_res: raise ValueError(f"res {self.res} bp must be a multiple of trk_res {self.trk_res} bp")
+            if int(getattr(self, k)) <= 0:
+                raise ValueError(f"SynthCfg.{k} must be a positive integer, got {getattr(self, k)}")
+        if self.res % self.trk_res:
+            raise ValueError(f"res {self.res} bp must be a multiple of trk_res {self.trk_res} bp")
         short = {c: L for c, L in self.chromsizes.items() if L < 1_000_000}
         if short: raise ValueError(f"chromosomes must be at least 1 Mb (genes stay 150 kb from the ends), got {short}")
     def to_dict(self)->dict: return asdict(self)
@@ -78,15 +81,17 @@ def _loops(rng, ctcf:pd.DataFrame, tad_id:np.ndarray, L:int, cfg:SynthCfg)->pd.D
     ok = (b - a) * res >= cfg.loop_bp[0]
     a, b, w = a[ok], b[ok], (P.strength.values[ip] * M.strength.values[im])[ok]
     inside = tad_id[a] == tad_id[b]
-    n_loops = int(round(cfg.loops_per_mb * L / 1e6)); n_in = int(round(n_loops * cfg.loop_in_tad))
-    keys = rng.random(len(a)) ** (1 / w)                         # strong pairs first: weighted order without replacement
+    n_loops = int(round(cfg.loops_per_mb * L / 1e6))
+    n_in = int(round(n_loops * cfg.loop_in_tad))
+    keys = rng.random(len(a)) ** (1 / w)           # strong pairs first: weighted order without replacement
     acc, taken = [], set()
     for grp, want in ((inside, n_in), (~inside, n_loops - n_in)):
         idx, got = np.flatnonzero(grp), 0
         for i in idx[np.argsort(-keys[idx])]:
             if got == want: break
             if (a[i], b[i]) in taken: continue                   # dots stay more than 2 bins apart
-            acc.append((a[i], b[i], inside[i])); got += 1
+            acc.append((a[i], b[i], inside[i]))
+            got += 1
             taken.update((a[i] + x, b[i] + y) for x in range(-2, 3) for y in range(-2, 3))
     lp = pd.DataFrame(sorted(acc), columns=['a', 'b', 'in_tad']).astype({'a': np.int64, 'b': np.int64, 'in_tad': bool})
     lp['fold'] = rng.uniform(*cfg.loop_fold, len(lp))
@@ -107,7 +112,7 @@ def _plan(chrom:str, L:int, cfg:SynthCfg, seed:int)->dict:
                          'strength': np.minimum(rng.lognormal(0, 0.5, len(cpos)), 5.)})
     lo, hi = cfg.tad_bp
     bounds, pos = [0], 0
-    while pos + hi < L - lo:                                       # walk along: next boundary near a random TAD size ahead
+    while pos + hi < L - lo:                        # walk along: next boundary near a random TAD size ahead
         target = pos + rng.uniform(lo, hi)
         cand = cpos[(cpos >= pos + lo) & (cpos <= pos + hi)]
         pos = int(cand[np.argmin(abs(cand - target))]) if len(cand) else int(target)
@@ -115,10 +120,10 @@ def _plan(chrom:str, L:int, cfg:SynthCfg, seed:int)->dict:
     bounds = np.unique(bounds + [L])
     tad_id = np.searchsorted(bounds, np.arange(n) * res, side='right') - 1   # (n,) TAD of each bin
     loops = _loops(rng, ctcf, tad_id, L, cfg)
-    crng, (clo, chi) = _rng(seed, chrom, 3), cfg.comp_bp         # compartments: their own stream, the rest stays as it was
+    crng, (clo, chi) = _rng(seed, chrom, 3), cfg.comp_bp   # compartments: their own stream, the rest stays as it was
     seg = np.diff(np.r_[0, np.cumsum(crng.uniform(clo, chi, int(L / clo) + 2)) // res]).astype(int)
     comp = np.repeat(np.where(np.arange(len(seg)) % 2 == crng.integers(2), 1., -1.), seg)[:n]
-    comp = np.convolve(np.r_[comp[0], comp, comp[-1]], np.ones(3) / 3, 'valid')   # (n,) A = +1, B = -1, eased over 3 bins
+    comp = np.convolve(np.r_[comp[0], comp, comp[-1]], np.ones(3) / 3, 'valid')  # (n,) A +1, B -1, eased over 3 bins
     bias = rng.lognormal(-cfg.bias_sd**2 / 2, cfg.bias_sd, n)      # (n,) coverage bias, mean 1, zero in the gap
     bias[gap[0] // res: -(-gap[1] // res)] = 0
     tss = _pos(cfg.genes_per_mb, 150_000, L - 150_000)
@@ -149,7 +154,7 @@ def _expected(pl:dict, cfg:SynthCfg, i:np.ndarray, k:np.ndarray)->np.ndarray:
             * np.where(pl['tad_id'][i] == pl['tad_id'][j], cfg.tad_enrich, 1.))
 
 def _pixels(pl:dict, cfg:SynthCfg, seed:int, offset:int, cov:np.ndarray):
-    "Yield one chromosome's sampled band as cooler pixel chunks; add each bin's counts 2+ bins off the diagonal to `cov`."
+    "Yield a chromosome's sampled band as cooler pixel chunks; add each bin's counts 2+ bins off the diagonal to `cov`."
     n, K, bias = pl['n'], cfg.max_dist_bp // cfg.res, pl['bias']
     la, lb, lf = (pl['loops'][c].values for c in ('a', 'b', 'fold'))
     amp = (lf - 1) * _expected(pl, cfg, la, lb - la)              # extra count at each loop's centre
@@ -185,7 +190,8 @@ def _write_cool(path:Path, plans:list, cfg:SynthCfg, seed:int):
     cov = np.zeros(offs[-1])
     chunks = (ch for p, o in zip(plans, offs) for ch in _pixels(p, cfg, seed, int(o), cov))
     meta = {'generator': 'mixhic.synth', 'version': SYNTH_VERSION, 'seed': seed, 'cfg': cfg.to_dict()}
-    cooler.create_cooler(str(path), bins, chunks, dtypes={'count': np.int32}, ordered=True, assembly='synth', metadata=meta)
+    cooler.create_cooler(str(path), bins, chunks, dtypes={'count': np.int32}, ordered=True, assembly='synth',
+                         metadata=meta)
     # ICE started from 1/sqrt(coverage): marginals start near 1, so cooler's absolute tol (1e-5) means a 0.3% spread,
     # reached in ~10 passes instead of hundreds. Cis only: no trans contacts are simulated.
     x0 = np.where(cov > 0, 1 / np.sqrt(np.maximum(cov, 1)), 1.)
@@ -209,11 +215,12 @@ def _tracks(pl:dict, cfg:SynthCfg, seed:int)->dict:
     h = np.r_[ctcf.strength.values, genes.act.values, enh.strength.values]
     ha = h * rng.lognormal(-0.02, 0.2, len(h))                          # each assay sees the sites with its own noise
     hd = h * rng.lognormal(-cfg.assay_sd**2 / 2, cfg.assay_sd, len(h))
-    open_site = np.exp(cfg.comp_access * pl['comp'][np.minimum(pos // cfg.res, pl['n'] - 1)])   # sites in A open wider
-    open_bin = np.exp(cfg.comp_access / 2 * pl['comp'][np.arange(nt) // per])                   # and so does the background
+    open_site = np.exp(cfg.comp_access * pl['comp'][np.minimum(pos // cfg.res, pl['n'] - 1)])  # sites in A open wider
+    open_bin = np.exp(cfg.comp_access / 2 * pl['comp'][np.arange(nt) // per])                  # and the background too
     ha, hd = ha * open_site, hd * open_site
-    out = {'atac': rng.gamma(2., cfg.atac_bg / 2, nt) * open_bin + _peaks(nt, pos, cfg.atac_peak * ha, st, cfg.peak_sd_bp),
-           'dnase': rng.gamma(1., cfg.dnase_bg, nt) * open_bin + _peaks(nt, pos, cfg.dnase_peak * hd, st, cfg.peak_sd_bp),
+    peaks = lambda heights: _peaks(nt, pos, heights, st, cfg.peak_sd_bp)
+    out = {'atac': rng.gamma(2., cfg.atac_bg / 2, nt) * open_bin + peaks(cfg.atac_peak * ha),
+           'dnase': rng.gamma(1., cfg.dnase_bg, nt) * open_bin + peaks(cfg.dnase_peak * hd),
            'cage': rng.exponential(cfg.cage_bg, nt) + np.bincount(genes.tss.values // st, genes.x.values * per, nt)}
     g0, g1 = pl['gap']
     for v in out.values(): v[g0 // st: -(-g1 // st)] = 0                  # nothing maps in the gap
@@ -250,16 +257,22 @@ def _write_tracks(d:Path, plans:list, cfg:SynthCfg, seed:int):
 def _write_tables(d:Path, plans:list, cfg:SynthCfg):
     "Write loops.bedpe, genes.tsv, ctcf.bed and tads.bed into folder `d`."
     res, kw = cfg.res, dict(sep='\t', header=False, index=False)
-    pd.concat([pd.DataFrame({'chrom1': p['chrom'], 'start1': p['loops'].a * res, 'end1': (p['loops'].a + 1) * res,
-                             'chrom2': p['chrom'], 'start2': p['loops'].b * res,
-                             'end2': np.minimum((p['loops'].b + 1) * res, p['L'])}) for p in plans]).to_csv(d / 'loops.bedpe', **kw)
+    def loops(p):
+        a, b = p['loops'].a, p['loops'].b
+        return pd.DataFrame({'chrom1': p['chrom'], 'start1': a * res, 'end1': (a + 1) * res,
+                             'chrom2': p['chrom'], 'start2': b * res, 'end2': np.minimum((b + 1) * res, p['L'])})
+    pd.concat([loops(p) for p in plans]).to_csv(d / 'loops.bedpe', **kw)
     gs = pd.concat([p['genes'].assign(chrom=p['chrom']) for p in plans], ignore_index=True)
     gs['name'] = [f'g{i:05d}' for i in range(len(gs))]
-    gs[['chrom', 'tss', 'strand', 'name', 'expression']].to_csv(d / 'genes.tsv', sep='\t', index=False, float_format='%.4f')
+    gs = gs[['chrom', 'tss', 'strand', 'name', 'expression']]
+    gs.to_csv(d / 'genes.tsv', sep='\t', index=False, float_format='%.4f')
     cs = pd.concat([p['ctcf'].assign(chrom=p['chrom']) for p in plans], ignore_index=True)
-    pd.DataFrame({'chrom': cs.chrom, 'start': cs.pos, 'end': cs.pos + 20, 'name': [f'ctcf{i:05d}' for i in range(len(cs))],
-                  'score': np.clip(np.round(cs.strength * 200), 1, 1000).astype(int), 'strand': cs.strand}).to_csv(d / 'ctcf.bed', **kw)
-    pd.concat([pd.DataFrame({'chrom': p['chrom'], 'start': p['bounds'][:-1], 'end': p['bounds'][1:]}) for p in plans]).to_csv(d / 'tads.bed', **kw)
+    names = [f'ctcf{i:05d}' for i in range(len(cs))]
+    score = np.clip(np.round(cs.strength * 200), 1, 1000).astype(int)
+    pd.DataFrame({'chrom': cs.chrom, 'start': cs.pos, 'end': cs.pos + 20, 'name': names, 'score': score,
+                  'strand': cs.strand}).to_csv(d / 'ctcf.bed', **kw)
+    tads = [pd.DataFrame({'chrom': p['chrom'], 'start': p['bounds'][:-1], 'end': p['bounds'][1:]}) for p in plans]
+    pd.concat(tads).to_csv(d / 'tads.bed', **kw)
 
 # %% ../nbs/05_synth.ipynb #242deb0b
 def make_synth(out_dir, # folder to write; replaced if it holds an earlier synthetic genome
@@ -272,7 +285,8 @@ def make_synth(out_dir, # folder to write; replaced if it holds an earlier synth
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seed, out = int(seed), Path(out_dir).expanduser()
     plans = [_plan(c, int(L), cfg, seed) for c, L in cfg.chromsizes.items()]
-    ours = lambda p: p.is_dir() and (not any(p.iterdir()) or all((p/f).exists() for f in ('hic.cool', 'loops.bedpe', 'genes.tsv')))
+    ours = lambda p: p.is_dir() and (not any(p.iterdir())   # an empty folder, or an earlier synthetic genome
+                                     or all((p/f).exists() for f in ('hic.cool', 'loops.bedpe', 'genes.tsv')))
     with atomic_path(out, replace_ok=ours, what='synthetic genome folder') as tmp:
         tmp.mkdir()
         _write_cool(tmp / SYNTH_FILES['hic'], plans, cfg, seed)
@@ -290,7 +304,9 @@ def data_dir()->Path:
 def _lock(path:Path):
     "Hold an exclusive lock on file `path` (POSIX); elsewhere rely on `atomic_path` alone."
     try: import fcntl
-    except ImportError: yield; return
+    except ImportError:
+        yield
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'a') as f:
         fcntl.flock(f, fcntl.LOCK_EX)
