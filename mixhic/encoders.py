@@ -18,10 +18,12 @@ class TrackEncoder(nn.Module):
         super().__init__()
         C = cfg.C
         self.lift = nn.Linear(cfg.n_tracks, C)
-        self.stem = nn.ModuleList([nn.Sequential(nn.Conv1d(C, C, 3, padding=1), nn.BatchNorm1d(C), nn.ReLU()) for _ in range(4)])
+        self.stem = nn.ModuleList([nn.Sequential(nn.Conv1d(C, C, 3, padding=1), nn.BatchNorm1d(C), nn.ReLU())
+                                  for _ in range(4)])
         self.pools = nn.ModuleList([nn.MaxPool1d(2), nn.MaxPool1d(5), nn.MaxPool1d(5), nn.Identity()])
         self.pos = nn.Parameter(torch.zeros(1, cfg.trk_tokens, C)) if cfg.pos_enc else None
-        self.stages = nn.ModuleList([nn.ModuleList([Block(C * 2**s, cfg.heads, cfg.mlp_ratio, cfg.dropout) for _ in range(cfg.T)]) for s in range(4)])
+        self.stages = nn.ModuleList([nn.ModuleList([Block(C * 2**s, cfg.heads, cfg.mlp_ratio, cfg.dropout)
+                                                    for _ in range(cfg.T)]) for s in range(4)])
         self.downs = nn.ModuleList([Down1d(C * 2**s) for s in range(3)])
     def forward(self, trk:torch.Tensor, # (b, l, c) binned tracks, l = 2 * win_bins * 50
                )->tuple[torch.Tensor, list]: # X_E (b, 12, 8C), skips
@@ -32,7 +34,9 @@ class TrackEncoder(nn.Module):
         skips = []
         for s, blocks in enumerate(self.stages):
             for blk in blocks: x = blk(x)
-            if s < 3: skips.append(x); x = self.downs[s](x)                 # (b, 50, 2C) -> (b, 25, 4C) -> (b, 12, 8C)
+            if s < 3:
+                skips.append(x)
+                x = self.downs[s](x)                                        # (b, 50, 2C) -> (b, 25, 4C) -> (b, 12, 8C)
         return x, skips
 
 # %% ../nbs/09_encoders.ipynb #2417483d
@@ -41,10 +45,10 @@ def diag_center(hic:torch.Tensor, # (b, 1, n, n) Hi-C windows
     "Subtract from each pixel of `hic` the mean of the window diagonal it lies on."
     n = hic.shape[-1]
     r = torch.arange(n, device=hic.device)
-    d = (r[None] - r[:, None] + n - 1).flatten()                               # (n*n,) diagonal index 0..2n-2 of each pixel
-    flat = hic.flatten(-2)                                                     # (b, 1, n*n)
+    d = (r[None] - r[:, None] + n - 1).flatten()                                # (n*n,) diagonal 0..2n-2 of each pixel
+    flat = hic.flatten(-2)                                                      # (b, 1, n*n)
     sums = flat.new_zeros(*flat.shape[:-1], 2 * n - 1).index_add_(-1, d, flat)  # (b, 1, 2n-1) per-diagonal sums
-    cnt = n - (torch.arange(2 * n - 1, device=hic.device) - (n - 1)).abs().to(flat.dtype)   # (2n-1,) pixels per diagonal
+    cnt = n - (torch.arange(2 * n - 1, device=hic.device) - (n - 1)).abs().to(flat.dtype)  # (2n-1,) pixels per diagonal
     return (flat - (sums / cnt)[..., d]).view_as(hic)
 
 # %% ../nbs/09_encoders.ipynb #82a1caed
@@ -55,16 +59,19 @@ class HicEncoder(nn.Module):
         C, self.p, self.norm = cfg.C, cfg.patch, cfg.hic_norm
         self.embed = nn.Linear(self.p * self.p, C)
         self.pos = nn.Parameter(torch.zeros(1, cfg.hic_side ** 2, C)) if cfg.pos_enc else None
-        self.stages = nn.ModuleList([nn.ModuleList([Block(C * 2**s, cfg.heads, cfg.mlp_ratio, cfg.dropout, ff='leff') for _ in range(cfg.T)]) for s in range(4)])
+        self.stages = nn.ModuleList([nn.ModuleList([Block(C * 2**s, cfg.heads, cfg.mlp_ratio, cfg.dropout, ff='leff')
+                                                    for _ in range(cfg.T)]) for s in range(4)])
         self.downs = nn.ModuleList([Down2d(C * 2**s) for s in range(3)])
     def forward(self, hic:torch.Tensor, # (b, 1, n, n) Hi-C window, rows = anchor 1
                )->tuple[torch.Tensor, list]: # X_M (b, 9, 8C), skips
         if self.norm == 'diag': hic = diag_center(hic)                             # (b, 1, n, n) distance decay removed
-        x = rearrange(hic, 'b 1 (y p) (x q) -> b (y x) (p q)', p=self.p, q=self.p)   # (b, 625, 4): 2x2 patches, row-major
+        x = rearrange(hic, 'b 1 (y p) (x q) -> b (y x) (p q)', p=self.p, q=self.p)  # (b, 625, 4): 2x2 patches by row
         x = self.embed(x)                                                           # (b, 625, C)
         if self.pos is not None: x = x + self.pos
         skips = []
         for s, blocks in enumerate(self.stages):
             for blk in blocks: x = blk(x)
-            if s < 3: skips.append(x); x = self.downs[s](x)                         # (b, 144, 2C) -> (b, 36, 4C) -> (b, 9, 8C)
+            if s < 3:
+                skips.append(x)
+                x = self.downs[s](x)                                        # (b, 144, 2C) -> (b, 36, 4C) -> (b, 9, 8C)
         return x, skips

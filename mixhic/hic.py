@@ -12,14 +12,16 @@ from .core import *
 
 # %% auto #0
 __all__ = ['AUTO_ORDER', 'TRANSFORMS', 'HicSource', 'open_hic', 'norms', 'resolve_balance', 'weights', 'pixels', 'hic_band',
-           'transform_band']
+           'transform_band', 'resolve_region', 'read_matrix', 'hic_region']
 
 # %% ../nbs/01_hic.ipynb #440b5000
 class HicSource:
     "One resolution of a Hi-C map: `.cool`, a resolution of an `.mcool`, or a `.hic`; use `open_hic` to make one."
     def __init__(self, path:Path, kind:str, res:int, chromsizes:dict, group:str='/', assembly:str|None=None, hic=None):
-        self.path, self.kind, self.res, self.chromsizes, self.group, self.assembly, self._hic = path, kind, res, chromsizes, group, assembly, hic
-    def __repr__(self): return f"HicSource({self.path.name}, {self.kind}, res={self.res:,}, {len(self.chromsizes)} chromosomes)"
+        self.path, self.kind, self.res, self.chromsizes = path, kind, res, chromsizes
+        self.group, self.assembly, self._hic = group, assembly, hic
+    def __repr__(self):
+        return f"HicSource({self.path.name}, {self.kind}, res={self.res:,}, {len(self.chromsizes)} chromosomes)"
     def n_bins(self, chrom:str)->int: return -(-int(self.chromsizes[chrom]) // self.res)
     @property
     def uri(self)->str: return str(self.path) if self.group == '/' else f"{self.path}::{self.group}"
@@ -31,21 +33,25 @@ def _sniff(p:Path)->str:
     if head.startswith(b'HIC'): return 'hic'
     return 'unknown'
 
+def _list_bp(res:list)->str: return ', '.join(f'{r:,}' for r in res)
+
 def _open_cool(p:Path, res:int|None)->HicSource:
     import cooler, h5py
     try:
         with h5py.File(p, 'r'): pass
     except OSError as e: raise ValueError(f"{p}: cannot read this HDF5 file (truncated or damaged?): {e}") from None
-    with h5py.File(p, 'r') as f:  # look at the groups: files from old writers carry attributes that cooler's own checks reject
+    with h5py.File(p, 'r') as f:  # look at the groups: old writers' attributes fail cooler's own checks
         is_multi = 'resolutions' in f
         have = sorted(int(r) for r in f['resolutions']) if is_multi else []
         is_single = all(k in f for k in ('bins', 'chroms', 'pixels', 'indexes'))
     if is_multi:
-        if res is None: raise ValueError(f"{p} holds several resolutions ({', '.join(map(str, have))} bp): choose one with res")
-        if int(res) not in have: raise ValueError(f"{p} has no {int(res):,} bp resolution; it has: {', '.join(f'{r:,}' for r in have)} bp")
+        if res is None:
+            raise ValueError(f"{p} holds several resolutions ({', '.join(map(str, have))} bp): choose one with res")
+        if int(res) not in have: raise ValueError(f"{p} has no {int(res):,} bp resolution; it has: {_list_bp(have)} bp")
         group = f'/resolutions/{int(res)}'
     elif is_single: group = '/'
-    else: raise ValueError(f"{p} is an HDF5 file but not a cooler (.cool/.mcool): expected groups 'bins', 'pixels', 'indexes'")
+    else: raise ValueError(f"{p} is an HDF5 file but not a cooler (.cool/.mcool): "
+                           "expected groups 'bins', 'pixels', 'indexes'")
     try: clr = cooler.Cooler(f"{p}::{group}")
     except Exception as e: raise ValueError(f"{p}: cannot open as a cooler (truncated or damaged?): {e}") from None
     if clr.binsize is None: raise ValueError(f"{p}: variable-size bins are not supported; expected fixed bins")
@@ -61,7 +67,7 @@ def _open_hicfile(p:Path, res:int|None)->HicSource:
     except Exception as e: raise ValueError(f"{p}: cannot read this .hic file (truncated or damaged?): {e}") from None
     have = sorted(int(r) for r in h.getResolutions())
     res = 5000 if res is None else int(res)
-    if res not in have: raise ValueError(f"{p} has no {res:,} bp resolution; it has: {', '.join(f'{r:,}' for r in have)} bp")
+    if res not in have: raise ValueError(f"{p} has no {res:,} bp resolution; it has: {_list_bp(have)} bp")
     cs = {c.name: int(c.length) for c in h.getChromosomes() if c.name.upper() != 'ALL'}
     return HicSource(p, 'hic', res, cs, '/', h.getGenomeID(), hic=h)
 
@@ -74,10 +80,26 @@ def open_hic(path, # a .cool, .mcool or .hic file
     kind = _sniff(p)
     if kind == 'hdf5': return _open_cool(p, res)
     if kind == 'hic': return _open_hicfile(p, res)
-    raise ValueError(f"{p} is neither a cooler (HDF5) nor a .hic file (it does not start with the HDF5 or HIC signature)")
+    raise ValueError(f"{p} is neither a cooler (HDF5) nor a .hic file "
+                     "(it does not start with the HDF5 or HIC signature)")
 
 # %% ../nbs/01_hic.ipynb #79f364f2
 AUTO_ORDER = ('KR', 'SCALE', 'VC', 'weight')  # 'auto' takes the first of these that the map has, else raw counts
+
+def _zoom(src:HicSource, chrom:str, norm:str='NONE'):
+    "hic-straw's reader of the `chrom` x `chrom` map of a .hic `src` at its resolution, with normalisation `norm`."
+    return src._hic.getMatrixZoomData(chrom, chrom, 'observed', norm, 'BP', src.res)
+
+def _hic_index(src:HicSource, chrom:str)->int:
+    return next(c.index for c in src._hic.getChromosomes() if c.name == chrom)
+
+def _has_norm(src:HicSource, norm:str)->bool:
+    "Whether some chromosome of a .hic `src` has a usable vector of normalisation `norm`."
+    for chrom in src.chromsizes:
+        try: v = np.asarray(_zoom(src, chrom, norm).getNormVector(_hic_index(src, chrom)))
+        except Exception: continue  # hic-straw raises when a chromosome has no map or lacks this normalisation
+        if len(v) and (np.nan_to_num(v) > 0).any(): return True
+    return False
 
 def norms(src:HicSource, # an open map
          )->list[str]:
@@ -86,42 +108,44 @@ def norms(src:HicSource, # an open map
         import h5py
         with h5py.File(src.path, 'r') as f:
             cols = list(f[src.group]['bins'].keys())
-        return [c for c in cols if c not in ('chrom', 'start', 'end') and (c in AUTO_ORDER or c in ('VC_SQRT',) or 'weight' in c.lower())]
-    out = []
+        return [c for c in cols if c not in ('chrom', 'start', 'end')
+                and (c in AUTO_ORDER or c == 'VC_SQRT' or 'weight' in c.lower())]
     with _quiet_stderr():   # hic-straw prints a line for every chromosome pair that has no map
-        for n in ('KR', 'SCALE', 'VC', 'VC_SQRT'):
-            for chrom in src.chromsizes:  # a normalisation counts as present if some chromosome has a usable vector
-                try:
-                    v = np.asarray(src._hic.getMatrixZoomData(chrom, chrom, 'observed', n, 'BP', src.res).getNormVector(_hic_index(src, chrom)))
-                except Exception: continue  # hic-straw raises when a chromosome has no map or lacks this normalisation
-                if len(v) and (np.nan_to_num(v) > 0).any(): out.append(n); break
-    return out
+        return [n for n in ('KR', 'SCALE', 'VC', 'VC_SQRT') if _has_norm(src, n)]
 
 @contextlib.contextmanager
 def _quiet_stderr():
     "Silence C-level writes to stderr (file descriptor 2) inside the block."
-    fd = 2   # C code writes to descriptor 2 itself, whatever `sys.stderr` is (in Jupyter a copy of it: silencing that misses them)
+    fd = 2   # C code writes to descriptor 2 itself, whatever `sys.stderr` is (in Jupyter, a copy that C never sees)
     try: saved = os.dup(fd)
-    except OSError: yield; return   # no descriptor 2: nothing to silence
+    except OSError:   # no descriptor 2: nothing to silence
+        yield
+        return
     try:
-        with open(os.devnull, 'w') as null: os.dup2(null.fileno(), fd); yield
-    finally: os.dup2(saved, fd); os.close(saved)
+        with open(os.devnull, 'w') as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
 
-def _hic_index(src:HicSource, chrom:str)->int:
-    return next(c.index for c in src._hic.getChromosomes() if c.name == chrom)
+def _auto(src:HicSource, have:list)->str:
+    "The normalisation `balance='auto'` takes: the first of AUTO_ORDER that `src` has, else 'none' (with a warning)."
+    n = next((n for n in AUTO_ORDER if n in have), None)
+    if n is not None: log.info(f"{src.path.name}: balance='auto' uses {n}")
+    else: log.warning(f"{src.path.name}: no balancing weights ({', '.join(AUTO_ORDER)}) found; "
+                      "balance='auto' uses raw counts")
+    return n or 'none'
 
 def resolve_balance(src:HicSource, # an open map
-                    balance:str|bool='auto', # 'auto', 'none'/False, 'weight'/True, 'KR', 'SCALE', 'VC', or a cooler weight column
+                    balance:str|bool='auto', # 'auto', 'none'/False, 'weight'/True, 'KR', 'SCALE', 'VC', a weight column
                    )->str:
     "The normalisation to use for `src` given the user's `balance` choice; raises if the map lacks it."
     have = norms(src)
-    b = {True: 'weight', False: 'none', None: 'none'}.get(balance, balance) if isinstance(balance, (bool, type(None))) else str(balance)
+    flag = isinstance(balance, (bool, type(None)))   # True, False or None
+    b = {True: 'weight', False: 'none'}.get(balance, 'none') if flag else str(balance)
     if b.lower() in ('none', 'raw', 'false'): return 'none'
-    if b.lower() == 'auto':
-        for n in AUTO_ORDER:
-            if n in have: log.info(f"{src.path.name}: balance='auto' uses {n}"); return n
-        log.warning(f"{src.path.name}: no balancing weights ({', '.join(AUTO_ORDER)}) found; balance='auto' uses raw counts")
-        return 'none'
+    if b.lower() == 'auto': return _auto(src, have)
     match = [n for n in have if n.lower() == b.lower()]
     if src.kind == 'cool' and b.lower() in ('weight', 'ice') and not match: match = [n for n in have if n == 'weight']
     if not match:
@@ -146,7 +170,7 @@ def weights(src:HicSource, # an open map
             w = col[lo:lo + n].astype(np.float64)
             divisive = bool(col.attrs.get('divisive_weights', norm != 'weight'))
     else:
-        w = np.asarray(src._hic.getMatrixZoomData(chrom, chrom, 'observed', norm, 'BP', src.res).getNormVector(_hic_index(src, chrom)), dtype=np.float64)[:n]
+        w = np.asarray(_zoom(src, chrom, norm).getNormVector(_hic_index(src, chrom)), dtype=np.float64)[:n]
         w = np.r_[w, np.full(n - len(w), np.nan)]
         divisive = True
     w[~np.isfinite(w) | (w <= 0)] = np.nan
@@ -166,14 +190,14 @@ def _cool_pixels(src, chrom, band_bins, max_pixels):
             r1 = max(r0 + 1, int(np.searchsorted(off, off[r0] + max_pixels, side='right')) - 1)
             r1 = min(r1, hi - lo)
             p0, p1 = int(off[r0]), int(off[r1])
-            b1 = g['pixels/bin1_id'][p0:p1]; b2 = g['pixels/bin2_id'][p0:p1]; v = g['pixels/count'][p0:p1]
+            b1, b2, v = (g[f'pixels/{k}'][p0:p1] for k in ('bin1_id', 'bin2_id', 'count'))
             keep = (b2 < hi) & (b2 - b1 < band_bins)
             yield (b1[keep] - lo).astype(np.int64), (b2[keep] - lo).astype(np.int64), v[keep].astype(np.float64)
             r0 = r1
 
 def _hic_pixels(src, chrom, band_bins, rows=1000):
     n, res = src.n_bins(chrom), src.res
-    mzd = src._hic.getMatrixZoomData(chrom, chrom, 'observed', 'NONE', 'BP', res)
+    mzd = _zoom(src, chrom)
     for r0 in range(0, n, rows):
         r1, c1 = min(r0 + rows, n), min(r0 + rows + band_bins, n)
         m = np.asarray(mzd.getRecordsAsMatrix(r0 * res, (r1 - 1) * res, r0 * res, (c1 - 1) * res), dtype=np.float64)
@@ -189,7 +213,8 @@ def pixels(src:HicSource, # an open map
            max_pixels:int=5_000_000, # pixels read per chunk (bounds memory)
           ):
     "Yield (i, j, count) arrays of raw contacts on `chrom` within `band_bins` of the diagonal, i <= j."
-    if chrom not in src.chromsizes: raise ValueError(f"{src.path}: no chromosome {chrom!r}; it has {', '.join(src.chromsizes)}")
+    if chrom not in src.chromsizes:
+        raise ValueError(f"{src.path}: no chromosome {chrom!r}; it has {', '.join(src.chromsizes)}")
     if src.kind == 'cool': yield from _cool_pixels(src, chrom, band_bins, max_pixels)
     else: yield from _hic_pixels(src, chrom, band_bins)
 
@@ -208,12 +233,15 @@ def hic_band(src:HicSource, # an open map
     w = weights(src, chrom, norm)
     if w is not None:
         w = w.astype(np.float32)
-        wj = sliding_window_view(np.r_[w, np.full(band_bins, np.nan, np.float32)], band_bins)[:n]  # (n, band) weight of bin i+k
+        wj = sliding_window_view(np.r_[w, np.full(band_bins, np.nan, np.float32)], band_bins)[:n]  # (n, band): bin i+k
         valid = np.isfinite(w)[:, None] & np.isfinite(wj)
         raw = float(band[valid].sum(dtype=np.float64))
-        band *= w[:, None]; band *= wj
+        band *= w[:, None]   # in place, twice: no (n, band) temporary
+        band *= wj
         bal = float(np.nansum(band, dtype=np.float64))
-        if bal > 0: info['scale'] = raw / bal; band *= info['scale']
+        if bal > 0:
+            info['scale'] = raw / bal
+            band *= info['scale']
     return band, info
 
 # %% ../nbs/01_hic.ipynb #1b4b6a6c
@@ -223,7 +251,9 @@ def transform_band(band:np.ndarray, # (n, k) band from `hic_band`, changed in pl
                    how:str='log1p', # one of TRANSFORMS
                   )->tuple[np.ndarray, dict]: # the band, and what was applied
     "Apply Hi-C value transform `how` ('log1p', 'clip255' or 'oe') to a band."
-    if how == 'log1p': np.log1p(band, out=band); return band, {'transform': how}
+    if how == 'log1p':
+        np.log1p(band, out=band)
+        return band, {'transform': how}
     if how == 'clip255':
         np.clip(band, 0, 255, out=band)
         m = float(np.nanmax(band)) if np.isfinite(band).any() else 0.0
@@ -236,3 +266,59 @@ def transform_band(band:np.ndarray, # (n, k) band from `hic_band`, changed in pl
             band /= np.where(exp > 0, exp, np.inf)[None]
         return band, {'transform': how}
     raise ValueError(f"unknown Hi-C transform {how!r}; expected one of {', '.join(TRANSFORMS)}")
+
+# %% ../nbs/01_hic.ipynb #2d5c51cc
+def resolve_region(region:str, # 'chr1:1,000,000-2,000,000' or 'chr1'; '1' and 'chr1' name the same chromosome
+                   chromsizes:dict, # {name: length} of the map
+                  )->tuple[str, int, int]: # (chrom as the map names it, start, end): 0-based, half-open bp
+    "Parse `region` against `chromsizes`, accepting '1' for 'chr1' and the reverse."
+    s = str(region).strip()
+    c = s.split(':')[0]
+    by_key = {chrom_key(k): k for k in chromsizes}
+    if c not in chromsizes and chrom_key(c) in by_key: s = by_key[chrom_key(c)] + s[len(c):]
+    return parse_region(s, chromsizes)
+
+# %% ../nbs/01_hic.ipynb #2b2b54a1
+def _cool_matrix(src:HicSource, chrom:str, a:int, b:int)->np.ndarray:
+    import cooler
+    end = min(b * src.res, int(src.chromsizes[chrom]))
+    return cooler.Cooler(src.uri).matrix(balance=False).fetch((chrom, a * src.res, end)).astype(np.float64)
+
+def _hic_matrix(src:HicSource, chrom:str, a:int, b:int)->np.ndarray:
+    lo, hi, n = a * src.res, (b - 1) * src.res, b - a
+    m = np.asarray(_zoom(src, chrom).getRecordsAsMatrix(lo, hi, lo, hi), dtype=np.float64)
+    mat = np.zeros((n, n))
+    mat[:m.shape[0], :m.shape[1]] = m[:n, :n]
+    return np.maximum(mat, mat.T)   # one triangle or both, depending on the file: the map is symmetric
+
+def read_matrix(src:HicSource, # an open map
+                chrom:str, # a chromosome of `src`
+                a:int, # first bin
+                b:int, # end bin (exclusive)
+                balance:str='auto', # see `resolve_balance`; 'auto' on a map without weights: raw values, quietly
+               )->tuple[np.ndarray, str]: # (b - a, b - a) float64 map (NaN: masked bins), and the normalisation used
+    "Dense map of bins `a`..`b`-1 of `chrom` in `src`, balanced as `balance` asks."
+    norm = 'none' if balance == 'auto' and not norms(src) else resolve_balance(src, balance)
+    mat = _cool_matrix(src, chrom, a, b) if src.kind == 'cool' else _hic_matrix(src, chrom, a, b)
+    w = weights(src, chrom, norm)
+    if w is not None: mat *= w[a:b, None] * w[None, a:b]
+    return mat, norm
+
+# %% ../nbs/01_hic.ipynb #4451eeb1
+def hic_region(path, # a .cool, .mcool or .hic file
+               region:str, # e.g. 'chr1:1,000,000-2,000,000' (see `resolve_region`)
+               res:int|None=None, # bin size (bp): an .mcool's or .hic's resolution (see `open_hic`)
+               balance:str='auto', # normalisation (see `read_matrix`)
+               max_bins:int|None=None, # refuse a region of more bins; None: any size
+              )->dict: # mat (n, n), chrom, start_bp, end_bp, res, norm, chromsizes
+    "The dense map of `region` of the Hi-C file at `path`, on the whole bins of `res` that cover it."
+    src = open_hic(path, res)
+    c, s, e = resolve_region(region, src.chromsizes)
+    r = src.res
+    a, b = s // r, -(-e // r)
+    if max_bins is not None and b - a > max_bins:
+        raise ValueError(f"region {c}:{s:,}-{e:,} spans {b - a:,} bins of {r:,} bp; at most {max_bins:,} can be read "
+                         "(a smaller region, or a coarser resolution of an .mcool/.hic)")
+    mat, norm = read_matrix(src, c, a, b, balance)
+    return dict(mat=mat, chrom=c, start_bp=a * r, end_bp=min(b * r, int(src.chromsizes[c])), res=r, norm=norm,
+                chromsizes=src.chromsizes)

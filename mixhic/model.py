@@ -145,7 +145,7 @@ class MixHiC(nn.Module):
         self.inter = Interaction(cfg, e=use_trk, m=use_hic)
         if modality == 'infer': self.e2m = Mapping(cfg, token_counts(cfg)[1])
         self.fusion = Fusion(cfg, cross=modality in ('bimodal', 'infer'))
-        self.decoder = Decoder(cfg) if t.decoder else None
+        if t.decoder: self.decoder = Decoder(cfg)
         self.head = t.head(cfg, modality)
 
     def forward(self, hic:torch.Tensor, # (b, 1, w, w) Hi-C window (ignored by 'infer' and 'tracks')
@@ -158,7 +158,7 @@ class MixHiC(nn.Module):
         ctx = (self.inter(self.hic_enc(hic)[0], 'm') if self.modality == 'bimodal'  # (b, 9, 8C) Concat_M
                else self.e2m(q) if self.modality == 'infer' else None)             # or inferred from the tracks
         z = self.fusion(q, ctx)                                                   # (b, 12, 8C)
-        return self.head(z if self.decoder is None else self.decoder(z, skips), hic)
+        return self.head(self.decoder(z, skips) if hasattr(self, 'decoder') else z, hic)
 
 # %% ../nbs/10_model.ipynb #50a12b5d
 def unused_params(model:nn.Module, # a model, in training mode

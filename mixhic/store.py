@@ -20,7 +20,7 @@ __all__ = ['STORE_VERSION', 'LABEL_KINDS', 'MODEL_TRK_PER_BIN', 'as_dtype', 'ban
            'is_store_dir', 'build_store', 'Store', 'expected_by_distance', 'store_summary', 'merge_stores']
 
 # %% ../nbs/06_store.ipynb #87b7d280
-_F16 = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)  # each float16 as float32
+_F16 = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)  # all float16 as float32
 
 def as_dtype(a:np.ndarray, dtype)->np.ndarray:
     "Cast stored float16 `a` to `dtype`; float16 -> float32 through a lookup table, 3x faster than numpy's own cast."

@@ -10,7 +10,7 @@ from .core import *
 from .core import log as _log
 
 # %% auto #0
-__all__ = ['open_bigwig', 'bin_track', 'track_chroms']
+__all__ = ['open_bigwig', 'bin_track', 'track_chroms', 'bigwig_region']
 
 # %% ../nbs/02_tracks.ipynb #31898c34
 def open_bigwig(path, # a bigWig file
@@ -23,8 +23,10 @@ def open_bigwig(path, # a bigWig file
     if magic not in (b'\x26\xfc\x8f\x88', b'\x88\x8f\xfc\x26'):
         raise ValueError(f"{what} {p} is not a bigWig file (bad signature); convert bedGraph with bedGraphToBigWig")
     try: bw = pyBigWig.open(str(p))
-    except RuntimeError as e: raise ValueError(f"{what} {p}: pyBigWig cannot open it ({e}); truncated or damaged?") from None
-    if bw is None or not bw.isBigWig(): raise ValueError(f"{what} {p}: pyBigWig cannot open it as a bigWig (truncated?)")
+    except RuntimeError as e:
+        raise ValueError(f"{what} {p}: pyBigWig cannot open it ({e}); truncated or damaged?") from None
+    if bw is None or not bw.isBigWig():
+        raise ValueError(f"{what} {p}: pyBigWig cannot open it as a bigWig (truncated?)")
     return bw
 
 # %% ../nbs/02_tracks.ipynb #b1ee7dec
@@ -35,7 +37,7 @@ def bin_track(bw, # an open bigWig (see `open_bigwig`)
               log:bool=True, # apply log2(1 + x) to the bin means (SPEC)
               chunk_bp:int=10_000_000, # bases read at once (rounded to whole bins)
               start:int=0, # first base of the first bin: bins cover start..length (a region, e.g. for a plot)
-             )->tuple[np.ndarray, int]: # (ceil((length - start)/bin_bp),) float32 bin values, and the number of covered bases
+             )->tuple[np.ndarray, int]: # (ceil((length - start) / bin_bp),) float32 bin values, and the bases covered
     "Mean of bigWig `bw` over `bin_bp` bins of `chrom` from `start`, uncovered bases as 0, then log2(1 + x)."
     n = -(-(int(length) - int(start)) // bin_bp)
     out = np.zeros(n, dtype=np.float32)
@@ -54,7 +56,8 @@ def bin_track(bw, # an open bigWig (see `open_bigwig`)
         if pad: v = np.r_[v, np.zeros(pad, v.dtype)]
         k = (s - start) // bin_bp
         out[k:k + len(v) // bin_bp] = v.reshape(-1, bin_bp).mean(1)
-    if neg: _log.warning(f"{chrom}: the bigWig holds negative values; they are set to 0 (expected a non-negative signal)")
+    if neg: _log.warning(f"{chrom}: the bigWig holds negative values; they are set to 0 "
+                         "(expected a non-negative signal)")
     if log: np.log2(1 + out, out=out)
     return out, covered
 
@@ -65,3 +68,21 @@ def track_chroms(bw, # an open bigWig
                 )->tuple[dict, list]: # ({map name: bigWig name}, [map chromosomes the track lacks])
     "Match the chromosomes of `bw` to the map's `chromsizes`, raising on a length mismatch."
     return match_chroms(chromsizes, bw.chroms(), what)
+
+# %% ../nbs/02_tracks.ipynb #7dd94b2c
+def bigwig_region(path, # a bigWig file
+                  chrom:str, # the chromosome, as `chromsizes` names it
+                  start:int, # first bp
+                  end:int, # end bp; bins past the bigWig's chromosome end are 0
+                  chromsizes:dict, # {name: length} of the Hi-C map: the names and lengths the track must match
+                  bin_bp:int=100, # bin size (bp)
+                  what:str='track', # how to name the track in errors and warnings, e.g. 'track atac'
+                 )->np.ndarray: # (ceil((end - start) / bin_bp),) float32 log2(1 + mean)
+    "Bins of bigWig `path` over `start`..`end` of `chrom` as a store bins a track (zeros, warned, if it lacks `chrom`)."
+    bw = open_bigwig(path, what)
+    try:
+        found, _ = track_chroms(bw, {chrom: chromsizes[chrom]}, what)
+        if chrom in found: return bin_track(bw, found[chrom], end, bin_bp, start=start)[0]
+        _log.warning(f"{what} {path} has no chromosome {chrom}: read as 0")
+        return np.zeros(-(-(int(end) - int(start)) // bin_bp), np.float32)
+    finally: bw.close()

@@ -36,6 +36,7 @@ def test_clip255(deep, tmp_path):
         want = np.minimum(raw, 255) / np.minimum(raw, 255).max()
         np.testing.assert_allclose(st.hic(c, i, j), want[i:i + 50, j:j + 50], rtol=1e-3, atol=1e-3)
     assert st.manifest['chroms']['chr1']['transform_info'] == {'transform': 'clip255', 'max': 255.0}
+    assert st.transform_info('chr1') == {'transform': 'clip255', 'max': 255.0} and st.transform == 'clip255'
 
 def test_oe(deep, tmp_path):
     "Observed / expected: each pixel over the mean of its diagonal on the chromosome."
@@ -87,3 +88,59 @@ def test_region_equals_windows(synth_store):
     np.testing.assert_array_equal(hic, w_hic)
     np.testing.assert_array_equal(trk, w_trk[:2500])
     with pytest.raises(ValueError, match='chr1'): st.region('chr1', 2_900_000, 3_100_000)
+
+# ---------------------------------------------------------------------------------------------------------------
+# the public face: accessors against the files and the manifest they stand for
+
+def test_accessors_are_the_files(synth_store):
+    st = Store(synth_store)
+    for c in st.chroms:
+        d = st.path/'chroms'/c
+        np.testing.assert_array_equal(st.band(c), np.load(d/'hic.npy'))
+        np.testing.assert_array_equal(st.track_bins(c), np.load(d/'tracks.npy'))
+        np.testing.assert_array_equal(st.diag_starts(c), np.load(d/'diag.npy'))
+        assert st.band(c).dtype == np.float16 and not st.band(c).flags.writeable     # as stored, memory-mapped
+        assert st.transform_info(c) == st.manifest['chroms'][c]['transform_info']
+    assert st.n_diag == sum(len(st.diag_starts(c)) for c in st.chroms) == st.manifest['diag']['ok']
+    m = st.manifest['hic']
+    assert (str(st.hic_path), st.hic_norm, st.transform, st.assembly) == (m['path'], m['norm'], m['transform'], m['assembly'])
+    assert st.has_cage and isinstance(st.hic_path, type(synth_store))
+    for bad in (lambda: st.band('chr9'), lambda: st.track_bins('chr9'), lambda: st.diag_starts('chr9'),
+                lambda: st.transform_info('chr9'), lambda: st.window_status('chr9', [0], [0])):
+        with pytest.raises(ValueError, match="no chromosome 'chr9'"): bad()
+
+def test_no_cage(tiny, tmp_path):
+    st = Store(build_store(tiny['cool'], {'atac': tiny['atac']}, tmp_path/'s.mixhic', progress=False))
+    assert not st.has_cage and st.assembly == 'test' and st.hic_norm == 'none'          # tiny.cool has no weights: raw counts
+    with pytest.raises(ValueError, match='without a CAGE track'): st.cage('chr1', 0)
+
+def test_window_status_as_built(synth_store):
+    "Every label window's status, recomputed from the stored band, is the one the build wrote."
+    st = Store(synth_store)
+    for kind, (a, b) in (('loops', ('a', 'b')), ('genes', ('bin', 'bin'))):
+        tab = st.table(kind)
+        built = tab[tab.status.isin(['ok', 'sparse', 'nonfinite', 'at_edge'])]
+        assert {'ok', 'nonfinite'} <= set(built.status)                       # both outcomes are exercised
+        for c, g in built.groupby('chrom'):
+            assert list(st.window_status(c, g[a] - 25, g[b] - 25)) == g.status.tolist(), (kind, c)
+    n = st.n_bins['chr1']
+    assert list(st.window_status('chr1', [0, -1, n - 50, n - 49], [0, 0, n - 50, n - 50])) == \
+           [st.window_status('chr1', 0, 0)[0], 'at_edge', st.window_status('chr1', n - 50, n - 50)[0], 'at_edge']
+    with pytest.raises(ValueError, match='same shape'): st.window_status('chr1', [0, 1], [0])
+
+def test_with_table_leaves_the_disk(synth_store):
+    st = Store(synth_store)
+    before = (st.path/'loops.tsv').read_bytes()
+    lp = st.table('loops')
+    new = lp.assign(status=np.where(lp.status == 'ok', 'not_built', lp.status))
+    st2 = st.with_table('loops', new)
+    assert st2.table('loops').equals(new) and st.table('loops').equals(lp)       # the original store keeps its table
+    assert Store(synth_store).table('loops').equals(lp) and (st.path/'loops.tsv').read_bytes() == before
+    new.loc[0, 'status'] = 'changed'                                              # the copy holds its own table
+    assert st2.table('loops').status[0] != 'changed'
+    st2.table('loops').loc[0, 'status'] = 'changed'                               # and hands out copies
+    assert st2.table('loops').status[0] != 'changed'
+    assert st2.table('genes').equals(st.table('genes')) and st2.chroms == st.chroms
+    np.testing.assert_array_equal(st2.hic('chr1', 10, 30), st.hic('chr1', 10, 30))
+    with pytest.raises(ValueError, match='needs columns bin'): st.with_table('genes', lp)
+    with pytest.raises(ValueError, match="kind must be 'loops' or 'genes'"): st.with_table('tads', lp)
