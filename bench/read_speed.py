@@ -49,7 +49,8 @@ def breakdown(st, wins:list)->dict:
         t = time.perf_counter()
         for it in items: f(*it)
         return (time.perf_counter() - t) / len(items) * 1e6
-    band = {c: st._arr(c, 'hic') for c in st.chroms}; trk = {c: st._arr(c, 'tracks') for c in st.chroms}
+    band = {c: st.band(c) for c in st.chroms}
+    trk = {c: st.track_bins(c) for c in st.chroms}
     def gather(c, i, j): return S.band_window(band[c], i, j, w, dtype=np.float16)
     def tracks16(c, i, j): return np.concatenate([trk[c][i * k:(i + w) * k], trk[c][j * k:(j + w) * k]])
     sub = wins[:2000]

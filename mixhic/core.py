@@ -10,11 +10,21 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['log', 'chrom_key', 'match_chroms', 'parse_region', 'WindowCfg', 'diag_starts', 'check_file', 'remove_live_tmp',
-           'atomic_path', 'tune_malloc']
+__all__ = ['log', 'progress_iter', 'chrom_key', 'match_chroms', 'parse_region', 'WindowCfg', 'diag_starts', 'check_file',
+           'remove_live_tmp', 'atomic_path', 'tune_malloc']
 
 # %% ../nbs/00_core.ipynb #9409049f
 log = logging.getLogger('mixhic')
+
+# %% ../nbs/00_core.ipynb #075f6c85
+def progress_iter(it, # an iterable, e.g. batches or chromosome jobs
+                  total:int, # its length, for the bar
+                  show:bool, # show a bar?
+                 ):
+    "`it` in a fastprogress bar of `total` steps (left off the screen when done) if `show`, else `it` itself."
+    if not show: return it
+    from fastprogress.fastprogress import progress_bar
+    return progress_bar(it, total=total, leave=False)
 
 # %% ../nbs/00_core.ipynb #eec3a458
 _MITO = {'m', 'mt', 'chrm', 'chrmt'}

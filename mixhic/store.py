@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 import numpy as np, pandas as pd
 from fastcore.basics import patch
+from . import __version__
 from .core import *
 from .hic import open_hic, resolve_balance, hic_band, transform_band, TRANSFORMS
 from .tracks import open_bigwig, bin_track, track_chroms
@@ -92,11 +93,6 @@ def _json_default(o):
     if isinstance(o, (np.floating,)): return float(o)
     if isinstance(o, Path): return str(o)
     raise TypeError(f"cannot write {type(o)} to JSON")
-
-def _version()->str:
-    try: from mixhic import __version__
-    except ImportError: return 'unknown'
-    return __version__
 
 # %% ../nbs/06_store.ipynb #a3493e26
 def _status_windows(band, starts_i, starts_j, n, cfg):
@@ -290,19 +286,14 @@ def _chrom_jobs(plan:_Plan, labels:dict, d:Path)->list:
         jobs.append(job)
     return jobs
 
-def _progress(it, total, show):
-    if not show: return it
-    from fastprogress.fastprogress import progress_bar
-    return progress_bar(it, total=total, leave=False)
-
 def _run_jobs(jobs:list, workers:int, progress:bool)->dict:
     "{chrom: manifest entry} of `jobs` built by `_build_chrom`, in `workers` processes when there are more than one."
     if workers <= 1 or len(jobs) <= 1:
-        return {r['chrom']: r for r in _progress(map(_build_chrom, jobs), len(jobs), progress)}
+        return {r['chrom']: r for r in progress_iter(map(_build_chrom, jobs), len(jobs), progress)}
     ex = ProcessPoolExecutor(min(workers, len(jobs)))
     results = {}
     try:
-        for r in _progress(ex.map(_build_chrom, jobs), len(jobs), progress): results[r['chrom']] = r
+        for r in progress_iter(ex.map(_build_chrom, jobs), len(jobs), progress): results[r['chrom']] = r
     except BaseException:   # stop now: cancel queued chromosomes and stop the running ones, then clean up
         for proc in list((getattr(ex, '_processes', None) or {}).values()): proc.terminate()
         ex.shutdown(wait=False, cancel_futures=True)
@@ -345,7 +336,7 @@ def _manifest(plan:_Plan, labels:dict, results:dict, expr_col, expr_log:bool)->d
         lab['genes'].update(value_col=expr_col or ('expression' if 'value' in labels['genes'][1] else None),
                             value_transform='log2(1+x)' if expr_log else 'none')
     return {'format': 'mixhic-store', 'version': STORE_VERSION, 'created': time.strftime('%Y-%m-%dT%H:%M:%S'),
-            'mixhic': _version(), 'cfg': cfg.to_dict(),
+            'mixhic': __version__, 'cfg': cfg.to_dict(),
             'hic': {**_fingerprint(src.path), 'kind': src.kind, 'group': src.group, 'assembly': src.assembly,
                     'balance_asked': str(plan.balance), 'norm': plan.norm, 'transform': plan.transform},
             'tracks': {n: {**_fingerprint(p), **bw, 'bin_bp': cfg.trk_res} for n, (p, _) in plan.tracks.items()},
@@ -588,6 +579,14 @@ def transform_info(self:Store, chrom:str, # one of the store's chromosomes
     "How the Hi-C values of `chrom` were transformed."
     self._need(chrom)
     return dict(self.manifest['chroms'][chrom]['transform_info'])
+
+# %% ../nbs/06_store.ipynb #b49ba522
+@patch
+def norm_scale(self:Store, chrom:str, # one of the store's chromosomes
+              )->float: # 1.0 for raw counts
+    "The factor that scaled the balanced contacts of `chrom` back to its raw contact sum."
+    self._need(chrom)
+    return float(self.manifest['chroms'][chrom]['norm_scale'])
 
 # %% ../nbs/06_store.ipynb #12a14015
 def expected_by_distance(store:Store|Path|str, # a `Store` or its path

@@ -32,8 +32,9 @@ def test_perturb(runs, tmp_path, synth_store):
     r = run_cli(['perturb', synth_store, '--model', out/'loops-bimodal-scratch'/'best.pt', '--ratios', '1,x', '--out', tmp_path/'q.csv'])
     assert r.returncode == 1 and '--ratios expects numbers' in r.stderr
 
-def test_attenuate_anchors():
-    from mixhic.analyses import attenuate_anchors
+def test_attenuate_anchors_fraction_and_width():
+    "14_loops checks ratio 0 (centres emptied) and 1 (unchanged); here a fraction scales the raw signal, over `width` bins."
+    from mixhic.tasks.loops import attenuate_anchors
     x = torch.rand(3, 5000, 2) * 4
     half = attenuate_anchors(x, 0.5, width=3)
     raw = lambda t: torch.exp2(t) - 1

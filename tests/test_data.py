@@ -131,4 +131,4 @@ def test_samples_are_writable_copies(st):
     "Arrays handed out are copies, never read-only views of the memory-mapped store (torch warns on those)."
     c, i = 'chr1', int(st.diag().i.iloc[0])
     for a in (*st.window(c, i, i), st.cage(c, i)):
-        assert a.flags.writeable and not np.shares_memory(a, st._arr(c, 'hic')) and a.dtype == np.float32
+        assert a.flags.writeable and not np.shares_memory(a, st.band(c)) and a.dtype == np.float32

@@ -248,10 +248,10 @@ def test_expected_by_distance(synth_store):
     st = Store(synth_store)
     e = expected_by_distance(synth_store)                                       # a path works too
     assert e.shape == (st.cfg.band_bins,)
-    allb = np.concatenate([st._arr(c, 'hic').astype(np.float64) for c in st.chroms])
+    allb = np.concatenate([st.band(c).astype(np.float64) for c in st.chroms])
     for d in (0, 1, 37, st.cfg.band_bins - 1): assert e[d] == pytest.approx(np.nanmean(allb[:, d]), rel=1e-6)
     one = expected_by_distance(st, ['chr2'], max_d=10)
-    assert one == pytest.approx(np.nanmean(st._arr('chr2', 'hic')[:, :11].astype(np.float64), axis=0), rel=1e-6)
+    assert one == pytest.approx(np.nanmean(st.band('chr2')[:, :11].astype(np.float64), axis=0), rel=1e-6)
     assert (np.diff(e[:50]) < 0).mean() > 0.8                                    # contacts decay with distance
     with pytest.raises(ValueError, match="'chrX'"): expected_by_distance(st, ['chrX'])
     with pytest.raises(ValueError, match='max_d='): expected_by_distance(st, max_d=st.cfg.band_bins)

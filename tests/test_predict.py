@@ -21,11 +21,11 @@ def mean_signal(hic, trk): return trk[:, :W * 50].reshape(len(trk), W, -1).mean(
 @pytest.fixture(scope='module')
 def st(synth_store)->Store: return Store(synth_store)
 
-def stored_band(st, chrom)->np.ndarray: return np.asarray(st._arr(chrom, 'hic'), dtype=np.float32)
+def stored_band(st, chrom)->np.ndarray: return np.asarray(st.band(chrom), dtype=np.float32)
 
 def bin_signal(st, chrom)->np.ndarray:
     "(n_bins, ) mean over tracks and 100-bp bins of each Hi-C bin, from the store's arrays."
-    return np.asarray(st._arr(chrom, 'tracks'), dtype=np.float32).reshape(st.n_bins[chrom], -1).mean(1)
+    return np.asarray(st.track_bins(chrom), dtype=np.float32).reshape(st.n_bins[chrom], -1).mean(1)
 
 def no_tmp_left(path)->bool: return not list(path.parent.glob(f'.{path.name}.*'))
 
@@ -95,7 +95,7 @@ def test_cool_round_trip(st, synth, tmp_path):
         near = np.zeros((n, W), bool); near[i, k] = True                                  # every pixel near the diagonal
         exp = np.isfinite(want[:, :H + 1]) & (want[:, :H + 1] > 0)
         assert (near[:, :H + 1] == exp).all()
-    obs = inp.matrix().fetch('chr1:1,000,000-1,500,000') * st.manifest['chroms']['chr1']['norm_scale']   # the balanced input
+    obs = inp.matrix().fetch('chr1:1,000,000-1,500,000') * st.norm_scale('chr1')   # the balanced input
     pred = clr.matrix(balance=False).fetch('chr1:1,000,000-1,500,000')
     sel = (np.abs(np.subtract.outer(np.arange(100), np.arange(100))) < H) & np.isfinite(obs) & (obs > 0)
     np.testing.assert_allclose(pred[sel], obs[sel], rtol=4e-3)                            # float16 storage
@@ -115,7 +115,7 @@ def test_cool_of_a_clip255_store(tiny, tmp_path):
     out = predict_maps(st, identity, tmp_path/'p.cool', progress=False)
     clr = cooler.Cooler(str(out))
     assert clr.chromnames == ['chr1', 'chr2']
-    m = st.manifest['chroms']['chr1']['transform_info']['max']
+    m = st.transform_info('chr1')['max']
     p = clr.pixels()[:]; band = stored_band(st, 'chr1')
     np.testing.assert_allclose(p['count'], band[p.bin1_id, p.bin2_id - p.bin1_id] * m, rtol=1e-5)
     assert (p.bin1_id < clr.offset('chr2')).all()
@@ -209,7 +209,7 @@ def test_candidates_capped_at_the_band(st, caplog):
     assert (cd.b - cd.a).max() == st.cfg.band_bins - W == 400 and 'farther than the store keeps' in caplog.text
 
 def test_signal_anchors(st):
-    s = np.asarray(st._arr('chr1', 'tracks'), dtype=np.float32).reshape(st.n_bins['chr1'], -1).sum(1)
+    s = np.asarray(st.track_bins('chr1'), dtype=np.float32).reshape(st.n_bins['chr1'], -1).sum(1)
     anc = signal_anchors(st, 'chr1', q=0.9)
     assert abs(len(anc) - 0.1 * len(s)) <= 2 and (np.diff(anc) > 0).all()
     rest = np.setdiff1d(np.arange(len(s)), anc)
