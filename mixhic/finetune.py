@@ -339,7 +339,8 @@ def finetune(stores, # a store, a path, or a list of them
              plot:bool=True, # write loss.png every epoch
             )->dict: # the metrics of the best checkpoint on valid and test, with baselines
     "Fine-tune MIX-HIC for `cfg.task` into run folder `out`, then evaluate its best checkpoint on valid and test."
-    out = Path(out); stores = as_stores(stores)
+    out = Path(out)
+    stores = as_stores(stores)
     if (out/'last.pt').exists(): raise ValueError(f"{out} already holds a fine-tuning run; choose another folder or delete it")
     device = pick_device(device)
     learn = finetune_learner(stores, cfg, split, pretrained, out, num_workers, device, plot)

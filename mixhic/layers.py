@@ -128,7 +128,8 @@ class Block(nn.Module):
 class Down1d(nn.Module):
     "Halve a token sequence and double its width: Conv1d(d, 2d, k=4, s=2, p=1)."
     def __init__(self, d:int):
-        super().__init__(); self.conv = nn.Conv1d(d, 2 * d, 4, 2, 1)
+        super().__init__()
+        self.conv = nn.Conv1d(d, 2 * d, 4, 2, 1)
     def forward(self, x:torch.Tensor, # (b, t, d)
                )->torch.Tensor: # (b, floor(t/2), 2d)
         cols = F.pad(rearrange(x, 'b t d -> b d t'), (1, 1)).unfold(2, 4, 2)             # (b, d, t', 4) windows of 4 tokens
@@ -137,7 +138,8 @@ class Down1d(nn.Module):
 class Down2d(nn.Module):
     "Halve a square token grid and double its width: Conv2d(d, 2d, k=4, s=2, p=1)."
     def __init__(self, d:int):
-        super().__init__(); self.conv = nn.Conv2d(d, 2 * d, 4, 2, 1)
+        super().__init__()
+        self.conv = nn.Conv2d(d, 2 * d, 4, 2, 1)
     def forward(self, x:torch.Tensor, # (b, g*g, d)
                )->torch.Tensor: # (b, floor(g/2)^2, 2d)
         g = int(round(x.shape[1] ** 0.5))

@@ -48,7 +48,8 @@ def token_counts(cfg:ModelCfg)->tuple[int, int]:
 class Mapping(nn.Module):
     "Map Concat tokens of one modality (b, t, 8C) to `n_out` tokens of the other: pool over tokens, Linear(8C, 8C), normalise."
     def __init__(self, cfg:ModelCfg, n_out:int):
-        super().__init__(); self.n_out, self.lin = n_out, nn.Linear(8 * cfg.C, 8 * cfg.C)
+        super().__init__()
+        self.n_out, self.lin = n_out, nn.Linear(8 * cfg.C, 8 * cfg.C)
     def forward(self, x:torch.Tensor, # (b, t, 8C)
                )->torch.Tensor: # (b, n_out, 8C), halves unit length
         x = rearrange(F.adaptive_avg_pool1d(rearrange(x, 'b t d -> b d t'), self.n_out), 'b d t -> b t d')   # (b, n_out, 8C)

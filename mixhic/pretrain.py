@@ -51,7 +51,8 @@ def contrastive_loss(I_E:torch.Tensor, # (b, 12, h) invariant track tokens
                     )->tuple[torch.Tensor, torch.Tensor, torch.Tensor]: # loss, top-1 tracks->Hi-C, top-1 Hi-C->tracks
     "Symmetric InfoNCE between the windows' track and Hi-C vectors, negatives from the whole (gathered) batch except windows overlapping the partner."
     e, m = sample_vec(I_E), sample_vec(I_M)                    # (b, h) each
-    E, off = gather_batch(e); M, _ = gather_batch(m)           # (n, h) each: every rank's windows
+    E, off = gather_batch(e)
+    M, _ = gather_batch(m)           # (n, h) each: every rank's windows
     y = torch.arange(len(e), device=e.device) + off            # (b,) where each window's partner is
     l_em, l_me = e @ M.T / tau, m @ E.T / tau                  # (b, n) similarities: tracks -> Hi-C, Hi-C -> tracks
     if pos is not None:                                        # an overlapping window shares the partner's loci: not a negative
@@ -301,7 +302,8 @@ def embed(store, # a store or its path
         split = ck.split
     if len(st.tracks) != model.cfg.n_tracks:
         raise ValueError(f"{st.path.name} has {len(st.tracks)} tracks ({', '.join(st.tracks)}); the model was trained on {model.cfg.n_tracks}")
-    device = torch.device(device or 'cpu'); model = model.to(device).eval()
+    device = torch.device(device or 'cpu')
+    model = model.to(device).eval()
     w = st.diag()[['chrom', 'i']].assign(j=lambda d: d.i) if windows is None else windows[['chrom', 'i', 'j']]
     ds = WindowDataset([st], w.assign(store=0), None)
     res = {k: [] for k in PARTS}
@@ -351,13 +353,16 @@ def plot_demo(history:list, bs:int, emb:dict, mask:np.ndarray, path=None):
     ep = [r['epoch'] for r in history]
     for k in ('train_loss', 'valid_loss', 'contrastive'):
         ax[0].plot(ep, [r.get(k, np.nan) for r in history], marker='.', label=k.replace('_', ' ') + (' (valid)' if k == 'contrastive' else ''))
-    ax[0].set(xlabel='epoch', ylabel='loss', title='pre-training losses'); ax[0].legend(fontsize=7)
+    ax[0].set(xlabel='epoch', ylabel='loss', title='pre-training losses')
+    ax[0].legend(fontsize=7)
     for k, lab in (('top1_trk2hic', 'tracks -> Hi-C'), ('top1_hic2trk', 'Hi-C -> tracks')):
         ax[1].plot(ep, [r.get(k, np.nan) for r in history], marker='.', label=lab)
     ax[1].axhline(1 / bs, color='k', ls=':', label=f'chance (1/{bs})')
-    ax[1].set(xlabel='epoch', ylabel='top-1 (held-out chr3)', ylim=(0, 1.02), title='partner found within a batch'); ax[1].legend(fontsize=7)
+    ax[1].set(xlabel='epoch', ylabel='top-1 (held-out chr3)', ylim=(0, 1.02), title='partner found within a batch')
+    ax[1].legend(fontsize=7)
     s = emb['I_E'][mask] @ emb['I_M'][mask].T
-    im = ax[2].imshow(s, cmap='magma'); fig.colorbar(im, ax=ax[2], shrink=0.8, label='cosine')
+    im = ax[2].imshow(s, cmap='magma')
+    fig.colorbar(im, ax=ax[2], shrink=0.8, label='cosine')
     ax[2].set(xlabel='Hi-C vector of window', ylabel='track vector of window', title=f'held-out windows ({mask.sum()}): similarity')
     fig.tight_layout()
     if path is None: return fig
@@ -379,8 +384,10 @@ def demo(out='mixhic-demo', # folder for the store, the run and demo.png
     if not is_store_dir(sp): build_store(syn['hic'], {'atac': syn['atac'], 'dnase': syn['dnase']}, sp, loops=syn['loops'], genes=syn['genes'])
     st = Store(sp)
     cfg = PretrainCfg(epochs=epochs, bs=bs, seed=seed, schedule='one_cycle')
-    torch.manual_seed(seed); init = MixHiCPretrain(cfg.model_cfg(len(st.tracks)))
-    e0 = embed(st, init.eval()); mask = np.array([DEMO_SPLIT.of_chrom(c) == 'valid' for c in e0['chrom']])
+    torch.manual_seed(seed)
+    init = MixHiCPretrain(cfg.model_cfg(len(st.tracks)))
+    e0 = embed(st, init.eval())
+    mask = np.array([DEMO_SPLIT.of_chrom(c) == 'valid' for c in e0['chrom']])
     before = retrieval_top1(e0['I_E'][mask], e0['I_M'][mask])
     pretrain(st, out/'run', cfg, DEMO_SPLIT, resume=True)
     e1 = embed(st, out/'run'/'last.pt')

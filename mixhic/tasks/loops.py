@@ -176,7 +176,8 @@ def plot_pr(y:np.ndarray, # (n,) labels 0 / 1
         pr, rc, _ = precision_recall_curve(y, s)
         ax.plot(rc, pr, label=f"{name} (AP {average_precision_score(y, s):.2f})")
     ax.axhline(y.mean(), color='k', ls=':', lw=0.8, label=f'random ({y.mean():.2f})')
-    ax.set(xlabel='recall', ylabel='precision', xlim=(0, 1), ylim=(0, 1.02), title='loops: precision-recall'); ax.legend(fontsize=7)
+    ax.set(xlabel='recall', ylabel='precision', xlim=(0, 1), ylim=(0, 1.02), title='loops: precision-recall')
+    ax.legend(fontsize=7)
     return ax
 
 # %% ../../nbs/14_loops.ipynb #2a623c10

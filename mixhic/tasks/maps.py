@@ -81,6 +81,7 @@ def plot_diag_pearson(y:np.ndarray, # (n, w, w) observed windows
     for name, p in preds.items():
         d = diag_pearson(y, p, min_d=1)
         ax.plot(d.d * res / 1e3, d.pearson, marker='.', ms=3, label=name)
-    ax.axhline(0, color='k', lw=0.5); ax.set(xlabel='distance (kb)', ylabel='Pearson at that distance', title='distance-stratified Pearson')
+    ax.axhline(0, color='k', lw=0.5)
+    ax.set(xlabel='distance (kb)', ylabel='Pearson at that distance', title='distance-stratified Pearson')
     ax.legend(fontsize=7)
     return ax
