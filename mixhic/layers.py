@@ -15,35 +15,49 @@ __all__ = ['ModelCfg', 'Attention', 'MLP', 'LeFF', 'Block', 'Down1d', 'Down2d', 
 @dataclass
 class ModelCfg:
     "Sizes of the MIX-HIC network; build one with `ModelCfg.preset('paper' | 'tiny', task)`."
-    C:int = 128              # base width: stages are C, 2C, 4C, 8C wide (paper: 128 for maps and loops, 256 for expression)
+    C:int = 128              # base width: stages are C, 2C, 4C, 8C wide
+                             # (paper: 128 for maps and loops, 256 for expression)
     T:int = 2                # transformer blocks per stage (paper: 2)
     heads:int = 4            # attention heads (paper: 4)
     mlp_ratio:float = 2.0    # feed-forward widening: Linear(d -> 2d) as SPEC's LeFF and fusion MLP
     dropout:float = 0.0      # dropout inside attention and feed-forwards (the paper reports none)
     head_dropout:float = 0.5 # dropout of the task heads (SPEC: 0.5 in the loop head)
-    n_tracks:int = 2         # epigenomic tracks per anchor (paper: ATAC + DNase); any n >= 1, or 0 for the Hi-C-only loop model
+    n_tracks:int = 2         # epigenomic tracks per anchor (paper: ATAC + DNase)
+                             # any n >= 1, or 0 for the Hi-C-only loop model
     win_bins:int = 50        # Hi-C window side (bins): 50 x 5 kb, as the store's windows
     trk_per_bin:int = 50     # track bins per Hi-C bin (5 kb / 100 bp); the stem pools by 2 x 5 x 5 = 50
     patch:int = 2            # Hi-C patch side: 2 x 2 patches, 25 x 25 tokens for a 50 x 50 window
-    pos_enc:bool = True      # learned absolute position embeddings on track and Hi-C tokens (off: attention is order-blind)
-    hic_norm:str = 'diag'    # Hi-C input: 'diag' removes each window diagonal's mean (log observed/expected: the distance decay, which
-                             # drowns dots and boundaries, is gone), 'none' feeds the window as stored (the paper's)
-    loop_centre:int = 0      # loops: the head also reads the k x k centre pixels of the (normalised) Hi-C window, where the loop's
-                             # dot sits, next to the pooled tokens (0: the paper's head, pooled tokens only); models with Hi-C input only
-    loop_prior:bool = False  # loops, with loop_centre: add to the logit a fixed linear term of the centre pixels as stored, fitted by
-                             # logistic regression on the training windows before training (`LoopHead.fit_prior`); the network learns the rest
+    pos_enc:bool = True      # learned absolute position embeddings on track and Hi-C tokens
+                             # (off: attention is order-blind)
+    hic_norm:str = 'diag'    # Hi-C input: 'diag' removes each window diagonal's mean, 'none' feeds it as stored
+                             # 'diag' is log observed/expected: the distance decay, which drowns dots and boundaries,
+                             # is gone; 'none' is the paper's
+    loop_centre:int = 0      # loops: the head also reads the k x k centre pixels of the Hi-C window
+                             # (normalised), where the loop's dot sits, next to the pooled tokens
+                             # (0: the paper's head, pooled tokens only); models with Hi-C input only
+    loop_prior:bool = False  # loops, with loop_centre: add a fixed linear term of the centre pixels to the logit
+                             # (pixels as stored; fitted by logistic regression on the training windows before
+                             # training, `LoopHead.fit_prior`); the network learns the rest
 
     def __post_init__(self):
         for k in ('C', 'T', 'heads', 'patch', 'win_bins'):
-            if int(getattr(self, k)) < 1: raise ValueError(f"ModelCfg.{k} must be a positive integer, got {getattr(self, k)}")
-        if self.C % self.heads: raise ValueError(f"C={self.C} must be divisible by heads={self.heads}")
-        if self.trk_per_bin != 50: raise ValueError(f"trk_per_bin must be 50 (the stem pools 2 x 5 x 5), got {self.trk_per_bin}")
-        if self.win_bins % self.patch: raise ValueError(f"win_bins={self.win_bins} must be a multiple of patch={self.patch}")
-        if self.n_tracks < 0: raise ValueError(f"n_tracks must be >= 0 (0: a Hi-C-only store), got {self.n_tracks}")
-        if self.hic_norm not in ('diag', 'none'): raise ValueError(f"hic_norm must be 'diag' or 'none', got {self.hic_norm!r}")
+            if int(getattr(self, k)) < 1:
+                raise ValueError(f"ModelCfg.{k} must be a positive integer, got {getattr(self, k)}")
+        if self.C % self.heads:
+            raise ValueError(f"C={self.C} must be divisible by heads={self.heads}")
+        if self.trk_per_bin != 50:
+            raise ValueError(f"trk_per_bin must be 50 (the stem pools 2 x 5 x 5), got {self.trk_per_bin}")
+        if self.win_bins % self.patch:
+            raise ValueError(f"win_bins={self.win_bins} must be a multiple of patch={self.patch}")
+        if self.n_tracks < 0:
+            raise ValueError(f"n_tracks must be >= 0 (0: a Hi-C-only store), got {self.n_tracks}")
+        if self.hic_norm not in ('diag', 'none'):
+            raise ValueError(f"hic_norm must be 'diag' or 'none', got {self.hic_norm!r}")
         if not 0 <= self.loop_centre <= self.win_bins or self.loop_centre % 2 == 0 and self.loop_centre:
-            raise ValueError(f"loop_centre must be 0 or an odd number of pixels up to win_bins={self.win_bins}, got {self.loop_centre}")
-        if self.loop_prior and not self.loop_centre: raise ValueError("loop_prior needs loop_centre > 0: the prior reads the centre pixels")
+            raise ValueError(f"loop_centre must be 0 or an odd number of pixels up to win_bins={self.win_bins}, "
+                             f"got {self.loop_centre}")
+        if self.loop_prior and not self.loop_centre:
+            raise ValueError("loop_prior needs loop_centre > 0: the prior reads the centre pixels")
 
     @property
     def trk_tokens(self)->int: return 2 * self.win_bins          # one token per Hi-C bin of both anchors (100)
@@ -52,7 +66,7 @@ class ModelCfg:
     def to_dict(self)->dict: return asdict(self)
     @classmethod
     def from_dict(cls, d:dict)->'ModelCfg':
-        "The config saved in a checkpoint (those written before `hic_norm` / `loop_centre` existed: as stored, pooled tokens)."
+        "The config saved in a checkpoint (older ones, without `hic_norm` / `loop_centre`: as stored, pooled tokens)."
         return cls(**{'hic_norm': 'none', 'loop_centre': 0, **d})
 
     @classmethod
@@ -92,11 +106,12 @@ class MLP(nn.Sequential):
         super().__init__(nn.Linear(d, h), nn.GELU(), nn.Dropout(dropout), nn.Linear(h, d))
 
 class LeFF(nn.Module):
-    "Locally-enhanced feed-forward over a square token grid: Linear(d -> r*d) + GELU, depthwise 3x3 conv + GELU, Linear(r*d -> d)."
+    "Locally-enhanced feed-forward on a token grid: Linear(d -> r*d) + GELU, depthwise 3x3 conv + GELU, Linear(-> d)."
     def __init__(self, d:int, ratio:float=2.0, dropout:float=0.0):
         super().__init__()
         h = int(d * ratio)
-        self.up, self.dw, self.down, self.drop = nn.Linear(d, h), nn.Conv2d(h, h, 3, padding=1, groups=h), nn.Linear(h, d), nn.Dropout(dropout)
+        self.up, self.dw = nn.Linear(d, h), nn.Conv2d(h, h, 3, padding=1, groups=h)
+        self.down, self.drop = nn.Linear(h, d), nn.Dropout(dropout)
     def forward(self, x:torch.Tensor, # (b, t, d) tokens of a g x g grid, t = g*g
                )->torch.Tensor: # (b, t, d)
         g = int(round(x.shape[1] ** 0.5))
@@ -132,8 +147,9 @@ class Down1d(nn.Module):
         self.conv = nn.Conv1d(d, 2 * d, 4, 2, 1)
     def forward(self, x:torch.Tensor, # (b, t, d)
                )->torch.Tensor: # (b, floor(t/2), 2d)
-        cols = F.pad(rearrange(x, 'b t d -> b d t'), (1, 1)).unfold(2, 4, 2)             # (b, d, t', 4) windows of 4 tokens
-        return F.linear(rearrange(cols, 'b d t k -> b t (d k)'), self.conv.weight.flatten(1), self.conv.bias)  # (b, t', 2d)
+        cols = F.pad(rearrange(x, 'b t d -> b d t'), (1, 1)).unfold(2, 4, 2)   # (b, d, t', 4) windows of 4 tokens
+        cols = rearrange(cols, 'b d t k -> b t (d k)')                         # (b, t', d*4)
+        return F.linear(cols, self.conv.weight.flatten(1), self.conv.bias)     # (b, t', 2d)
 
 class Down2d(nn.Module):
     "Halve a square token grid and double its width: Conv2d(d, 2d, k=4, s=2, p=1)."

@@ -13,7 +13,7 @@ from .encoders import TrackEncoder, HicEncoder, diag_center
 from .task import get_task, task_names
 
 # %% auto #0
-__all__ = ['MODALITIES', 'TAU_INIT', 'TAU_RANGE', 'norm_parts', 'Interaction', 'token_counts', 'Mapping', 'Fusion', 'Decoder',
+__all__ = ['TAU_INIT', 'TAU_RANGE', 'MODALITIES', 'norm_parts', 'Interaction', 'Mapping', 'token_counts', 'Fusion', 'Decoder',
            'check_inputs', 'strip_ddp', 'zero_biases', 'MixHiCPretrain', 'MixHiC', 'unused_params', 'load_pretrained',
            'param_table']
 
@@ -34,33 +34,37 @@ class Interaction(nn.Module):
     def parts(self, x:torch.Tensor, # (b, t, 8C) encoder tokens
               which:str, # 'e' (tracks) or 'm' (Hi-C)
              )->tuple[torch.Tensor, torch.Tensor]: # I, S: (b, t, 4C) each, unit length per token
-        return F.normalize(getattr(self, f'{which}_inv')(x), dim=-1), F.normalize(getattr(self, f'{which}_spec')(x), dim=-1)
+        inv, spec = getattr(self, f'{which}_inv'), getattr(self, f'{which}_spec')
+        return F.normalize(inv(x), dim=-1), F.normalize(spec(x), dim=-1)
     def forward(self, x:torch.Tensor, which:str)->torch.Tensor: # (b, t, 8C) Concat = [I | S]
         return torch.cat(self.parts(x, which), -1)
 
 # %% ../nbs/10_model.ipynb #e5f0d044
+class Mapping(nn.Module):
+    "Map Concat tokens (b, t, 8C) of one modality to `n_out` tokens of the other: pool, Linear(8C, 8C), normalise."
+    def __init__(self, cfg:ModelCfg, n_out:int):
+        super().__init__()
+        self.n_out, self.lin = n_out, nn.Linear(8 * cfg.C, 8 * cfg.C)
+    def forward(self, x:torch.Tensor, # (b, t, 8C)
+               )->torch.Tensor: # (b, n_out, 8C), halves unit length
+        x = F.adaptive_avg_pool1d(rearrange(x, 'b t d -> b d t'), self.n_out)   # (b, 8C, n_out)
+        return norm_parts(self.lin(rearrange(x, 'b d t -> b t d')))            # (b, n_out, 8C)
+
+# %% ../nbs/10_model.ipynb #b72b384a
 def token_counts(cfg:ModelCfg)->tuple[int, int]:
     "Bottleneck token counts (track, Hi-C) of the encoders: (12, 9) for 50-bin windows."
     t, g = cfg.trk_tokens, cfg.hic_side
     for _ in range(3): t, g = (t - 2) // 2 + 1, (g - 2) // 2 + 1   # Conv(k=4, s=2, p=1)
     return t, g * g
 
-class Mapping(nn.Module):
-    "Map Concat tokens of one modality (b, t, 8C) to `n_out` tokens of the other: pool over tokens, Linear(8C, 8C), normalise."
-    def __init__(self, cfg:ModelCfg, n_out:int):
-        super().__init__()
-        self.n_out, self.lin = n_out, nn.Linear(8 * cfg.C, 8 * cfg.C)
-    def forward(self, x:torch.Tensor, # (b, t, 8C)
-               )->torch.Tensor: # (b, n_out, 8C), halves unit length
-        x = rearrange(F.adaptive_avg_pool1d(rearrange(x, 'b t d -> b d t'), self.n_out), 'b d t -> b t d')   # (b, n_out, 8C)
-        return norm_parts(self.lin(x))
-
 # %% ../nbs/10_model.ipynb #af9106a3
 class Fusion(nn.Module):
     "T pre-LN blocks at width 8C: tokens (b, t, 8C) attend to themselves and, with `cross`, to a context (b, s, 8C)."
     def __init__(self, cfg:ModelCfg, cross:bool=True):
         super().__init__()
-        self.blocks = nn.ModuleList([Block(8 * cfg.C, cfg.heads, cfg.mlp_ratio, cfg.dropout, cross=cross) for _ in range(cfg.T)])
+        d = 8 * cfg.C
+        self.blocks = nn.ModuleList([Block(d, cfg.heads, cfg.mlp_ratio, cfg.dropout, cross=cross)
+                                     for _ in range(cfg.T)])
     def forward(self, q:torch.Tensor, ctx:torch.Tensor|None=None)->torch.Tensor: # (b, t, 8C)
         for blk in self.blocks: q = blk(q, ctx)
         return q
@@ -75,44 +79,51 @@ class Decoder(nn.Module):
         d_in, d_skip = [8 * C, 8 * C, 4 * C], [4 * C, 2 * C, C]
         self.ups = nn.ModuleList([nn.ConvTranspose1d(a, s, 4, 2, 1, output_padding=lens[2 - k] - 2 * lens[3 - k])
                                   for k, (a, s) in enumerate(zip(d_in, d_skip))])
-        self.stages = nn.ModuleList([nn.ModuleList([Block(2 * s, cfg.heads, cfg.mlp_ratio, cfg.dropout) for _ in range(cfg.T)]) for s in d_skip])
+        self.stages = nn.ModuleList([
+            nn.ModuleList([Block(2 * s, cfg.heads, cfg.mlp_ratio, cfg.dropout) for _ in range(cfg.T)]) for s in d_skip])
     def forward(self, z:torch.Tensor, # (b, 12, 8C) fused track tokens
                 skips:list, # encoder skips [(b, 100, C), (b, 50, 2C), (b, 25, 4C)]
                )->torch.Tensor: # (b, 100, 2C)
         for up, blocks, skip in zip(self.ups, self.stages, reversed(skips)):
-            z = rearrange(up(rearrange(z, 'b t d -> b d t')), 'b d t -> b t d')   # (b, 25, 4C) -> (b, 50, 2C) -> (b, 100, C)
-            z = torch.cat([z, skip], -1)                                          # (b, 25, 8C) -> (b, 50, 4C) -> (b, 100, 2C)
+            z = rearrange(up(rearrange(z, 'b t d -> b d t')), 'b d t -> b t d')   # (b, 25 | 50 | 100, 4C | 2C | C)
+            z = torch.cat([z, skip], -1)                                          # (b, 25 | 50 | 100, 8C | 4C | 2C)
             for blk in blocks: z = blk(z)
         return z
 
-# %% ../nbs/10_model.ipynb #265f682d
-MODALITIES = ('bimodal', 'infer', 'tracks', 'hic')
-
+# %% ../nbs/10_model.ipynb #146c3172
 def check_inputs(cfg:ModelCfg, hic:torch.Tensor, trk:torch.Tensor):
     "Raise a ValueError naming the shape when `hic` is not (b, 1, w, w) or `trk` not (b, 2*w*50, n_tracks)."
     w, l = cfg.win_bins, cfg.trk_tokens * cfg.trk_per_bin
     if hic.ndim != 4 or tuple(hic.shape[1:]) != (1, w, w):
         raise ValueError(f"Hi-C input has shape {tuple(hic.shape)}; expected (batch, 1, {w}, {w})")
     if trk.ndim != 3 or tuple(trk.shape[1:]) != (l, cfg.n_tracks):
-        raise ValueError(f"track input has shape {tuple(trk.shape)}; expected (batch, {l}, {cfg.n_tracks}) for n_tracks={cfg.n_tracks}")
+        raise ValueError(f"track input has shape {tuple(trk.shape)}; expected (batch, {l}, {cfg.n_tracks}) "
+                         f"for n_tracks={cfg.n_tracks}")
 
+# %% ../nbs/10_model.ipynb #4ef8c0e3
 def strip_ddp(sd:dict)->dict:
     "State dict `sd` without the `module.` prefix that DDP puts on its keys."
     return {k[7:] if k.startswith('module.') else k: v for k, v in sd.items()}
 
-TAU_INIT, TAU_RANGE = 0.07, (0.01, 1.0)   # contrastive temperature: CLIP's start, and bounds that keep logits within 1-100x the cosine
-
+# %% ../nbs/10_model.ipynb #1beac5b1
 def zero_biases(m:nn.Module)->nn.Module:
     "Set the bias of every linear and convolution layer of `m` to zero (BERT's and ViT's start), and return `m`."
     for mod in m.modules():
-        if isinstance(mod, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d)) and mod.bias is not None: nn.init.zeros_(mod.bias)
+        if isinstance(mod, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d)) and mod.bias is not None:
+            nn.init.zeros_(mod.bias)
     return m
 
+# %% ../nbs/10_model.ipynb #4827d57a
+TAU_INIT = 0.07           # contrastive temperature at the start (CLIP's)
+TAU_RANGE = (0.01, 1.0)   # its bounds: they keep the logits within 1-100x the cosine
+
 class MixHiCPretrain(nn.Module):
-    "Pre-training model: encoders, interaction, both mappings and the contrastive temperature; returns what the losses need."
+    "Pre-training model: encoders, interaction, both mappings, contrastive temperature; returns what the losses need."
     def __init__(self, cfg:ModelCfg):
         super().__init__()
-        if cfg.n_tracks < 1: raise ValueError("pre-training pairs Hi-C with tracks, but n_tracks=0 (a Hi-C-only store); build the store with tracks")
+        if cfg.n_tracks < 1:
+            raise ValueError("pre-training pairs Hi-C with tracks, but n_tracks=0 (a Hi-C-only store); "
+                             "build the store with tracks")
         self.cfg = cfg
         n_e, n_m = token_counts(cfg)
         self.trk_enc, self.hic_enc, self.inter = TrackEncoder(cfg), HicEncoder(cfg), Interaction(cfg)
@@ -129,16 +140,22 @@ class MixHiCPretrain(nn.Module):
         E, M = torch.cat([I_E, S_E], -1), torch.cat([I_M, S_M], -1)
         return dict(I_E=I_E, S_E=S_E, I_M=I_M, S_M=S_M, E=E, M=M, e2m=self.e2m(E), m2e=self.m2e(M), tau=self.tau())
 
+# %% ../nbs/10_model.ipynb #265f682d
+MODALITIES = ('bimodal', 'infer', 'tracks', 'hic')
+
 class MixHiC(nn.Module):
     "Fine-tuning model for `task` (a task name or `Task`) in `modality` ('bimodal', 'infer', 'tracks', 'hic')."
     def __init__(self, cfg:ModelCfg, task='loops', modality:str='bimodal'):
         super().__init__()
         t = get_task(task)
-        if modality not in MODALITIES: raise ValueError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
+        if modality not in MODALITIES:
+            raise ValueError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
         if modality == 'hic' and t.decoder:
-            raise ValueError(f"task {t.name!r} decodes track tokens; modality 'hic' has none (use 'bimodal', 'infer' or 'tracks')")
+            raise ValueError(f"task {t.name!r} decodes track tokens; modality 'hic' has none "
+                             "(use 'bimodal', 'infer' or 'tracks')")
         if cfg.n_tracks < 1 and modality != 'hic':
-            raise ValueError(f"modality {modality!r} reads tracks, but n_tracks=0 (a Hi-C-only store); use modality 'hic' (loops), or build the store with tracks")
+            raise ValueError(f"modality {modality!r} reads tracks, but n_tracks=0 (a Hi-C-only store); "
+                             "use modality 'hic' (loops), or build the store with tracks")
         self.cfg, self.task, self.modality = cfg, t.name, modality
         use_trk, use_hic = modality != 'hic', modality in ('bimodal', 'hic')
         if use_trk: self.trk_enc = TrackEncoder(cfg)
@@ -170,7 +187,8 @@ def unused_params(model:nn.Module, # a model, in training mode
     out = model(*inputs)
     loss = sum(v.float().pow(2).mean() for v in (out.values() if isinstance(out, dict) else [out]))
     loss.backward()
-    return [n for n, p in model.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.abs().sum() > 0)]
+    return [n for n, p in model.named_parameters()
+            if p.requires_grad and (p.grad is None or not p.grad.abs().sum() > 0)]
 
 # %% ../nbs/10_model.ipynb #06d71a5d
 _log = logging.getLogger('mixhic')
@@ -178,7 +196,7 @@ _log = logging.getLogger('mixhic')
 def load_pretrained(model:nn.Module, # the task model to fill
                     src, # a checkpoint path, a state dict, or a dict holding one under 'model'
                    )->dict: # {'loaded': [...], 'random': [...], 'unused': [...]} parameter names
-    "Copy the matching tensors of pre-trained `src` into `model`; report what stayed random; raise on no or wrong matches."
+    "Copy matching tensors of pre-trained `src` into `model`; report what stayed random; raise on no or wrong matches."
     if isinstance(src, (str, Path)):
         p = Path(src)
         if not p.exists(): raise FileNotFoundError(f"checkpoint not found: {p}")
@@ -186,22 +204,29 @@ def load_pretrained(model:nn.Module, # the task model to fill
     sd = src.get('model', src) if isinstance(src, dict) else src
     sd = strip_ddp(sd)
     own = model.state_dict()
-    bad = [f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}" for k, v in sd.items() if k in own and v.shape != own[k].shape]
-    if bad: raise ValueError(f"checkpoint does not fit this model ({len(bad)} tensors of other shapes, e.g. {bad[0]}); "
-                             "was it trained with another C, n_tracks or window size?")
+    bad = [f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
+           for k, v in sd.items() if k in own and v.shape != own[k].shape]
+    if bad:
+        raise ValueError(f"checkpoint does not fit this model ({len(bad)} tensors of other shapes, e.g. {bad[0]}); "
+                         "was it trained with another C, n_tracks or window size?")
     loaded = [k for k in sd if k in own]
-    if not loaded: raise ValueError(f"no tensor of the checkpoint matches the model (checkpoint has e.g. {next(iter(sd), 'nothing')}); wrong file?")
+    if not loaded:
+        raise ValueError(f"no tensor of the checkpoint matches the model "
+                         f"(checkpoint has e.g. {next(iter(sd), 'nothing')}); wrong file?")
     model.load_state_dict({**own, **{k: sd[k] for k in loaded}})
     random = [k for k in own if k not in sd]
-    _log.info(f"loaded {len(loaded)} tensors; left at random initialisation: {len(random)} ({', '.join(sorted({k.split('.')[0] for k in random})) or 'none'})")
+    mods = ', '.join(sorted({k.split('.')[0] for k in random})) or 'none'
+    _log.info(f"loaded {len(loaded)} tensors; left at random initialisation: {len(random)} ({mods})")
     return {'loaded': loaded, 'random': random, 'unused': [k for k in sd if k not in own]}
 
 # %% ../nbs/10_model.ipynb #726fa59f
 def param_table(name:str='paper')->list:
     "Parameter counts (millions) of the pre-training and task models at preset `name`."
-    cfgs = {c.C: c for c in (ModelCfg.preset(name, t) for t in task_names())}          # one pre-training model per width
-    rows = [('pretrain', f'C={c.C}', n_params(MixHiCPretrain(c)) / 1e6) for c in sorted(cfgs.values(), key=lambda c: -c.C)]
+    cfgs = {c.C: c for c in (ModelCfg.preset(name, t) for t in task_names())}   # one pre-training model per width
+    rows = [('pretrain', f'C={c.C}', n_params(MixHiCPretrain(c)) / 1e6)
+            for c in sorted(cfgs.values(), key=lambda c: -c.C)]
     for task in task_names():
         c, t = ModelCfg.preset(name, task), get_task(task)
-        rows += [(f'{task} {m}', f'C={c.C}', n_params(MixHiC(c, task, m)) / 1e6) for m in MODALITIES if not (m == 'hic' and t.decoder)]
+        rows += [(f'{task} {m}', f'C={c.C}', n_params(MixHiC(c, task, m)) / 1e6)
+                 for m in MODALITIES if not (m == 'hic' and t.decoder)]
     return rows

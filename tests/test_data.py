@@ -115,7 +115,7 @@ def test_stores_with_different_tracks_cannot_share_a_dataset(st, synth, tmp_path
     with pytest.raises(ValueError, match='different numbers of tracks'): WindowDataset([st, one], idx)
 
 def test_window_index_arguments(st):
-    with pytest.raises(ValueError, match="unknown window kind 'tads'"): window_index([st], 'tads')
+    with pytest.raises(ValueError, match="unknown task 'tads'"): window_index([st], 'tads')
     with pytest.raises(ValueError, match="split must be 'train', 'valid' or 'test'"): window_index([st], 'pretrain', 'val')
     with pytest.raises(ValueError, match="Split.by must be"): Split(by='random')
     with pytest.raises(ValueError, match="block_frac must be three non-negative shares"): Split(block_frac=(0.5, 0.5))
