@@ -81,12 +81,14 @@ def grad(res:Path):
 
 def train(res:Path, store:str, run:str, bs:str, epochs:str, trn:str, vld:str):
     from mixhic.data import Split
-    import mixhic.pretrain as P
-    # every file of the run folder (checkpoints, history.csv, loss.png) is written through `atomic_path`: record
-    # which rank writes what, so the test can tell that only rank 0 writes
-    writes, atomic = [], P.atomic_path
-    def spy(path, *a, **kw): writes.append(Path(path).name); return atomic(path, *a, **kw)
-    P.atomic_path = spy
+    import mixhic.pretrain as P, mixhic.train as T
+    # every file of the run folder (checkpoints, history.csv, loss.png) is written through the training engine's
+    # `atomic_path`: record which rank writes what, so the test can tell that only rank 0 writes
+    writes, atomic = [], T.atomic_path
+    def spy(path, *a, **kw):
+        writes.append(Path(path).name)
+        return atomic(path, *a, **kw)
+    T.atomic_path = spy
     split = Split(by='chrom', train=tuple(trn.split(',')), valid=tuple(vld.split(',')), test=())
     learn = P.pretrain(store, run, P.PretrainCfg(epochs=int(epochs), bs=int(bs), seed=0, jitter=0), split)
     r = int(os.environ['RANK'])
