@@ -427,7 +427,6 @@ def _predict(a):
     from mixhic.finetune import load_task_model, window_fn
     from mixhic.store import Store
     from mixhic.task import get_task
-    from mixhic import predict as P
     model, ck = load_task_model(a.model)
     task = get_task(a.what)
     if model.task != task.name:

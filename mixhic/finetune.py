@@ -4,7 +4,7 @@
 
 # %% ../nbs/12a_finetune.ipynb #5ffd57a3
 from __future__ import annotations
-import copy, json, time
+import json, time
 from dataclasses import dataclass, asdict, replace
 from functools import partial
 from pathlib import Path
@@ -15,9 +15,9 @@ from fastai.callback.tracker import EarlyStoppingCallback
 import fastai.callback.schedule   # Learner.fit_one_cycle and Learner.fine_tune
 from fastai.optimizer import Adam
 from .core import log, atomic_path
-from .layers import ModelCfg, n_params
-from .task import get_task, task_names
-from .model import MixHiC, load_pretrained, MODALITIES
+from .layers import ModelCfg
+from .task import get_task
+from .model import MixHiC, load_pretrained
 from .data import Split, as_stores, make_datasets
 from .store import Store, label_table
 from .train import (SaveRun, Checkpoint, load_checkpoint, save_checkpoint, EpochSeed, pick_device, plot_run,

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from einops import rearrange
 from .layers import *
-from .encoders import TrackEncoder, HicEncoder, diag_center
+from .encoders import TrackEncoder, HicEncoder
 from .task import get_task, task_names
 
 # %% auto #0

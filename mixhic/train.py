@@ -10,7 +10,7 @@ import numpy as np, torch, torch.nn as nn
 import torch.distributed as dist
 from fastai.learner import Learner, Recorder, CancelEpochException
 from fastai.callback.core import Callback
-from .core import log, atomic_path, tune_malloc
+from .core import atomic_path, tune_malloc
 from .layers import ModelCfg
 from .model import strip_ddp
 from .data import Split

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from einops import rearrange
+from ..layers import ModelCfg
 from ..metrics import expr_metrics, mean_baseline
 from ..task import Task, register_task
 from ..data import split_of

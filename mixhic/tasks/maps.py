@@ -4,7 +4,7 @@
 
 # %% ../../nbs/13_maps.ipynb #bf80d780
 from __future__ import annotations
-import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from einops import rearrange
 from ..layers import ModelCfg
