@@ -76,7 +76,7 @@ def chr17(a)->list:
     for seed in a.seeds:
         for lc in a.loop_centre:
             for prior in ((False, True) if a.prior and lc else (False,)):
-                cfg = FinetuneCfg('loops', 'hic', epochs=a.epochs, bs=32, patience=a.patience, loop_centre=lc, loop_prior=prior, seed=seed, **a.noise)
+                cfg = FinetuneCfg('loop_windows', 'hic', epochs=a.epochs, bs=32, patience=a.patience, loop_centre=lc, loop_prior=prior, seed=seed, **a.noise)
                 tag = (f'Hi-C only, {tf}{", centre " + str(lc) if lc else ""}{" + prior" if prior else ""}'
                        f'{", noise " + a.noise_s if a.noise_s else ""}{f", seed {seed}" if len(a.seeds) > 1 else ""}')
                 rows += run(f'chr17 K562 ({tag})', k, cfg, split, {'GM12878': g})
@@ -97,7 +97,7 @@ def chr21(a)->list:
     for var in ('bimodal', 'hic'):
         for lc in a.loop_centre:
             for prior in ((False, True) if a.prior and lc and var == 'hic' else (False,)):
-                cfg = FinetuneCfg('loops', var, epochs=a.epochs, bs=8, patience=a.patience, loop_centre=lc, loop_prior=prior)
+                cfg = FinetuneCfg('loop_windows', var, epochs=a.epochs, bs=8, patience=a.patience, loop_centre=lc, loop_prior=prior)
                 rows += run_cross(f'chr21 IMR-90 -> GM12878 ({var}{", centre " + str(lc) if lc else ""}{" + prior" if prior else ""})', i, g, cfg)
     return rows
 

@@ -21,9 +21,9 @@ from _common import *
 
 # name: (model, modality, preset, preset task, batch, target s/step or None)
 ROWS = {'tiny-pretrain-b8': ('pretrain', None, 'tiny', 'expr', 8, None),
-        'tiny-loops-b8': ('loops', 'bimodal', 'tiny', 'loops', 8, None),
-        'loops128-b2': ('loops', 'bimodal', 'paper', 'loops', 2, 0.39),
-        'loops128-b8': ('loops', 'bimodal', 'paper', 'loops', 8, None),
+        'tiny-loops-b8': ('loop_windows', 'bimodal', 'tiny', 'loops', 8, None),
+        'loops128-b2': ('loop_windows', 'bimodal', 'paper', 'loops', 2, 0.39),
+        'loops128-b8': ('loop_windows', 'bimodal', 'paper', 'loops', 8, None),
         'pretrain256-b2': ('pretrain', None, 'paper', 'expr', 2, 2.0),
         'pretrain256-b8': ('pretrain', None, 'paper', 'expr', 8, None),
         'maps128-infer-b2': ('maps', 'infer', 'paper', 'maps', 2, None),

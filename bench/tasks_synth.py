@@ -29,7 +29,7 @@ def main(a)->bool:
     run = OUT/'tasks_synth'
     if run.exists(): shutil.rmtree(run)
     t = time.time()
-    res = finetune(st, run, FinetuneCfg('loops', a.variant, epochs=a.epochs, bs=16, loop_centre=a.loop_centre, loop_prior=a.loop_prior, trk_noise=a.trk_noise, near_miss=a.near_miss), split, plot=False, device='cpu')
+    res = finetune(st, run, FinetuneCfg('loop_windows', a.variant, epochs=a.epochs, bs=16, loop_centre=a.loop_centre, loop_prior=a.loop_prior, trk_noise=a.trk_noise, near_miss=a.near_miss), split, plot=False, device='cpu')
     secs = time.time() - t
     m, b = res['metrics']['test/mixhic'], res['metrics']['test/baseline']
     tag = f'mixhic ({a.variant}{", centre " + str(a.loop_centre) if a.loop_centre else ""}{" + prior" if a.loop_prior else ""}{", near-miss " + str(a.near_miss) if a.near_miss else ""})'
@@ -40,8 +40,8 @@ def main(a)->bool:
     anchors = signal_anchors(st, 'chr3')
     cands = candidates(st, 'chr3', anchors=anchors)
     exp = expected_by_distance(st)
-    tr, va, _ = make_datasets(st, 'loops', split)
-    thr_oe = best_threshold(va.index.y.to_numpy(), baseline('loops', tr, va))
+    tr, va, _ = make_datasets(st, 'loop_windows', split)
+    thr_oe = best_threshold(va.index.y.to_numpy(), baseline('loop_windows', tr, va))
     h = st.w // 2
     def oe_windows(hic, trk):   # the baseline as a window function: centre pixel minus the expected at its distance
         return hic[:, 0, h, h].numpy()

@@ -20,7 +20,7 @@ def _row(variant:str, start:str)->str: return f"{variant} ({start})"
 
 def ablation(stores, # a store, a path, or a list of them
              out, # folder: one run per row and task, and ablation.csv
-             tasks=('loops',), # any of 'maps', 'loops', 'expr'
+             tasks=('loop_windows',), # any of 'maps', 'loops', 'expr'
              variants:tuple|None=None, # modalities to train (default: every one the task allows)
              pretrained:dict|None=None, # {name: pre-training checkpoint}; each gives rows besides 'scratch'
              scratch:bool=True, # also train every variant from scratch (the paper's NonPre)

@@ -212,7 +212,7 @@ def _build(a):
     from mixhic.store import build_store, Store
     names = [n for n, _ in a.track]
     if not names: logging.getLogger('mixhic').warning("no --track: building a Hi-C-only store "
-                                                      "(loops from Hi-C alone: finetune --task loops --variant hic)")
+                                                      "(loops from Hi-C alone: finetune --task loop_windows --variant hic)")
     if len(set(names)) != len(names): raise ValueError(f"track names must differ, got {', '.join(names)}")
     out = from_args(build_store, a, tracks=dict(a.track), cfg=WindowCfg(max_dist_bp=a.max_dist_bp),
                     errors='skip' if a.skip_bad else 'raise', progress=a.progress and sys.stderr.isatty())
@@ -354,7 +354,11 @@ def _evaluate_args(sub):
                  'Evaluate a fine-tuned checkpoint on the test (or validation) windows of STORE, with the task\'s '
                  'metrics and baseline; optionally under Hi-C noise. Writes metrics.json, metrics.csv and a figure.')
     v.add_argument('store', metavar='STORE')
-    v.add_argument('--model', required=True, metavar='CKPT', help='fine-tuned checkpoint (best.pt)')
+    how = v.add_mutually_exclusive_group(required=True)
+    how.add_argument('--model', metavar='CKPT', help='fine-tuned checkpoint (best.pt)')
+    how.add_argument('--calls', metavar='BEDPE', help="a BEDPE of loop calls (any caller's): scored against --labels "
+                     "(default: the store's loops) by the field's protocol, with its APA and the anchor enrichment "
+                     "of the store's tracks")
     _labels_args(v)
     add_args(v, 'mixhic.finetune:evaluate', ('which',), flags={'which': dict(choices=WHICH)})
     v.add_argument('--noise', metavar='KIND:RATE', help='Hi-C noise on the evaluation inputs, e.g. dropout:0.3')
@@ -364,6 +368,7 @@ def _evaluate_args(sub):
 
 def _evaluate(a):
     from mixhic.finetune import evaluate, load_task_model, _write_metrics
+    if a.calls: return _evaluate_calls(a)
     m, ck = load_task_model(a.model)
     noise = _noise(a.noise)
     res = evaluate(_labelled(a.store, a.labels, m.task), ck, a.which, _split(a), noise=noise and (*noise, a.seed))
@@ -374,6 +379,31 @@ def _evaluate(a):
     plot_evaluation(res, out/'evaluation.png')
     print(_metric_lines(rows))
     print(f"wrote {out}: metrics.json, metrics.csv, evaluation.png")
+
+_SCORE_CALLS = 'mixhic.tasks.loop_calls:evaluate_calls'
+
+def _evaluate_calls(a):
+    "`evaluate --calls`: a BEDPE's scores, APA picture and anchor enrichment in --out."
+    import importlib, json
+    import matplotlib.pyplot as plt
+    from mixhic.metrics import plot_apa
+    from mixhic.train import save_figure
+    from mixhic.core import atomic_path
+    mod, fn = _SCORE_CALLS.split(':')
+    res = getattr(importlib.import_module(mod), fn)(a.store, a.calls, a.labels)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    keep = {k: res[k] for k in ('scores', 'apa_score', 'apa_pairs', 'enrichment')}
+    with atomic_path(out/'calls.json') as tmp: Path(tmp).write_text(json.dumps(keep, indent=1, default=float))
+    fig, ax = plt.subplots(figsize=(3.6, 3.2), dpi=100)
+    plot_apa(res['apa'], res['apa_score'], ax, title=Path(a.calls).name)
+    fig.tight_layout()
+    save_figure(fig, out/'apa.png', dpi=100)
+    s = res['scores']
+    print(f"{s['calls']:,} calls, {s['labels']:,} labels: " + ', '.join(f"{k} {v:.3f}" for k, v in s.items()
+          if k not in ('calls', 'labels')) + f"; APA {res['apa_score']:.2f}" +
+          ''.join(f"; {t} at anchors x{e['enrichment']:.2f}" for t, e in res['enrichment'].items()))
+    print(f"wrote {out}: calls.json, apa.png")
 
 def plot_evaluation(res:dict, # `evaluate`'s result (with 'pred' and 'y')
                     path=None, # PNG to write (atomically); None: return the figure
@@ -390,8 +420,10 @@ def plot_evaluation(res:dict, # `evaluate`'s result (with 'pred' and 'y')
 
 # %% ../nbs/17_cli.ipynb #41a90a53
 _PREDICT = (('maps', 'predict_maps', 'FILE.cool', 'tile the diagonal, average overlaps, undo the transform: a .cool'),
-            ('loops', 'predict_loops', 'FILE.bedpe', 'score candidate anchor pairs, merge neighbouring hits: a BEDPE'),
+            ('loops', 'predict_loops', 'FILE.bedpe', 'call loops: per-pixel scores over the band, peaks, a scored BEDPE '
+             '(a window model: score candidate pairs, merge hits)'),
             ('expression', 'predict_expression', 'FILE.tsv', 'per-gene predictions (TSV), predicted profile (bigWig)'))
+_CALLER = 'mixhic.tasks.loop_calls:call_loops'   # `predict loops` of a loop-calling model: its own flags too
 _PREDICT_FLAGS = {'bs': dict(default=32),   # on purpose: 32 for every task, as the CLI always had (predict_loops: 64)
                   'chroms': dict(metavar='C1,C2'), 'progress': dict(help='no progress bar'),
                   'out_bw': dict(metavar='FILE.bw'), 'anchors': dict(choices=('all', 'signal'))}  # predict_loops' check
@@ -410,7 +442,9 @@ def _predict_args(sub):
         only = {'predict_loops': ('anchors',), 'predict_expression': ('stride', 'out_bw')}.get(fn, ('stride',))
         add_args(q, f'mixhic.predict:{fn}', ('chroms', 'bs', 'progress', *only), rename={'out_bw': 'bigwig'},
                  flags=_PREDICT_FLAGS)
-        if fn == 'predict_loops': _loops_args(q)
+        if fn == 'predict_loops':
+            add_args(q, _CALLER, ('stride', 'radius'))
+            _loops_args(q)
 
 def _default_threshold()->float: return params('mixhic.predict:predict_loops')['threshold'].default
 
@@ -426,11 +460,12 @@ def _loops_args(q):
 def _predict(a):
     from mixhic.finetune import load_task_model, window_fn
     from mixhic.store import Store
-    from mixhic.task import get_task
+    from mixhic.task import get_task, task_names
     model, ck = load_task_model(a.model)
-    task = get_task(a.what)
-    if model.task != task.name:
-        raise ValueError(f"{a.model} is a {model.task} model; `mixhic predict {a.what}` needs a {task.name} model")
+    task = get_task(model.task)
+    if task.command != a.what:
+        fits = [n for n in task_names() if get_task(n).command == a.what]
+        raise ValueError(f"{a.model} is a {model.task} model; `mixhic predict {a.what}` needs a {' or '.join(fits)} model")
     st = Store(a.store)
     if ck['tracks'] != st.tracks:
         raise ValueError(f"{a.model} reads tracks {ck['tracks']}, but {a.store} holds {st.tracks}")
@@ -444,15 +479,16 @@ def _maps_kw(a, ck, st, model)->dict: return dict(meta=dict(model=str(a.model), 
 def _loops_kw(a, ck, st, model)->dict:
     "`predict loops`' threshold (the flag, else the checkpoint's, else the library's) and distances in bins."
     thr = next(t for t in (a.threshold, ck.get('threshold'), _default_threshold()) if t is not None)
-    bins = lambda bp: None if bp is None else int(bp) // st.res
-    return dict(threshold=thr, min_dist_bins=bins(a.min_dist_bp), max_dist_bins=bins(a.max_dist_bp))
+    bins = {k: int(getattr(a, f'{k}_dist_bp')) // st.res for k in ('min', 'max') if getattr(a, f'{k}_dist_bp') is not None}
+    return dict(threshold=thr, **{f'{k}_dist_bins': v for k, v in bins.items()})
 
 def _expr_kw(a, ck, st, model)->dict: return dict(out_tsv=a.out)
 
 # what each writer needs besides its flags, and the line it prints (keyed by the writer, not by a task name)
-_PREDICT_KW = {'predict_maps': _maps_kw, 'predict_loops': _loops_kw, 'predict_expression': _expr_kw}
+_PREDICT_KW = {'predict_maps': _maps_kw, 'predict_loops': _loops_kw, 'call_loops': _loops_kw, 'predict_expression': _expr_kw}
 _PREDICT_SAID = {'predict_maps': lambda a, out, kw: f"wrote {out}",
                  'predict_loops': lambda a, df, kw: f"wrote {a.out}: {len(df):,} loops at probability >= {kw['threshold']:.3g}",
+                 'call_loops': lambda a, df, kw: f"wrote {a.out}: {len(df):,} loops at probability >= {kw['threshold']:.3g}",
                  'predict_expression': lambda a, g, kw: f"wrote {a.out}: {len(g):,} genes" + (f"; {a.out_bw}" if a.out_bw else '')}
 
 # %% ../nbs/17_cli.ipynb #a762b781

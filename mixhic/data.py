@@ -107,7 +107,8 @@ class WindowDataset(Dataset):
     def __init__(self, stores:list, # open `Store`s (one per cell type)
                  index:pd.DataFrame, # columns store (position in `stores`), chrom, i, j [, y] [, lo, hi: bins a jittered window stays in]
                  target:str|None=None, # None (pre-training), 'label' or 'value' (column y), 'cage' (store CAGE), 'hic' (the window)
-                                       # or 'pos' (where the window lies: store, chromosome id, i, j, as int64)
+                                       # or 'pos' (where the window lies: store, chromosome id, i, j, as int64),
+                                       # or a task's function f(s, store, chrom, i, j, (hic, trk)) -> the whole sample
                  noise_std:float=0.0, # std of Gaussian noise added to the tracks (training only)
                  jitter:int=0, # move each window by a random -jitter..jitter bins along the diagonal at every read (training only)
                 ):
@@ -139,6 +140,7 @@ class WindowDataset(Dataset):
         if self.noise_std > 0: trk = trk + self.noise_std * torch.randn_like(trk)
         out = (torch.from_numpy(hic).float()[None], trk)
         if self.target is None: return out
+        if callable(self.target): return self.target(int(s), st, c, i, j, out)
         if self.target == 'pos': return out + (torch.tensor([int(s), int(self._cids[k]), i, j]),)
         if self.target == 'cage': return out + (torch.from_numpy(st.cage(c, i)),)
         if self.target == 'hic': return out + (out[0].clone(),)

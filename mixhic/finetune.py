@@ -41,9 +41,11 @@ class FinetuneCfg:
                                   # (a checkpoint brings its own)
     C:int|None = None             # base width overriding the preset's
     epochs:int = 20               # epochs at most (paper: up to 200)
-    bs:int = 64                   # windows per batch (paper: 64)
-    lr:float|None = None          # learning rate; None: 3e-4 for 'tiny', the paper's for 'paper'
-                                  # ('tiny': 1e-3 kills the heads' ReLUs; 'paper': 1e-5 for maps and loops,
+    bs:int|None = None            # windows per batch; None: the task's (`Task.default_bs`: 64, the paper's;
+                                  # loop calling 16: its few large windows need more steps)
+    lr:float|None = None          # learning rate; None: the task's for 'tiny' (3e-4; loop calling 2e-3),
+                                  # the paper's for 'paper'
+                                  # ('tiny': 1e-3 kills the window heads' ReLUs; 'paper': 1e-5 for maps and loops,
                                   # 1e-4 for expr)
     wd:float = 0.01               # decoupled weight decay
     schedule:str = 'fit'          # 'fit' (constant lr, the paper's), 'one_cycle', or 'fine_tune'
@@ -74,6 +76,7 @@ class FinetuneCfg:
         t = get_task(self.task)
         self.task = t.name                                     # an alias ('expression') is saved as the task's name
         if self.variant is None: self.variant = t.default_variant
+        if self.bs is None: self.bs = t.default_bs
         if self.variant not in t.variants:
             why = f" ({t.refused[self.variant]})" if self.variant in t.refused else ''
             raise ValueError(f"variant {self.variant!r} does not fit task {self.task!r}{why}; "
@@ -97,7 +100,8 @@ class FinetuneCfg:
     @property
     def lr_(self)->float:
         if self.lr is not None: return self.lr
-        return 3e-4 if self.preset == 'tiny' else get_task(self.task).paper_lr
+        t = get_task(self.task)
+        return t.tiny_lr if self.preset == 'tiny' else t.paper_lr
     @classmethod
     def from_dict(cls, d:dict)->FinetuneCfg:
         "The settings saved in a checkpoint (fields of later versions take their defaults)."
@@ -281,7 +285,7 @@ def load_task_model(ckpt, # a fine-tuning checkpoint (best.pt / last.pt) or its 
     if not ck.is_task:
         raise ValueError(f"{ck.name} is not a fine-tuned task model "
                          "(a pre-training checkpoint? fine-tune it first with mixhic finetune)")
-    model = MixHiC(ck.model_cfg, ck['task'], ck['variant'])
+    model = MixHiC(ck.model_cfg, ck.task, ck['variant'])
     model.load_state_dict(ck.state)
     return model.eval(), ck
 
@@ -352,8 +356,8 @@ def evaluate(stores, # a store, a path, or a list of them
     if not len(ds): raise ValueError(f"no {which} windows for task {task.name!r} with {split}")
     if threshold is None: threshold = ck.get('threshold')
     p, y = predict_ds(m, ds, bs, device, target, noise)
-    res = {'task': task.name, 'variant': m.modality, 'which': which, 'n': len(ds),
-           'model': task.metrics(y, p, threshold), 'pred': p, 'y': y}
+    res = {'task': task.name, 'variant': m.modality, 'which': which, 'n': len(ds), 'ds': ds,
+           'model': {**task.metrics(y, p, threshold), **task.split_metrics(ds, p, threshold)}, 'pred': p, 'y': y}
     if with_baseline:
         res['baseline'] = task.metrics(y, task.baseline(tr, ds))
     return res

@@ -13,8 +13,9 @@ from .store import Store, as_dtype, expected_by_distance
 
 # %% auto #0
 __all__ = ['r2', 'pearson', 'expected_map', 'per_sample_pearson', 'diag_pearson', 'scc', 'insulation', 'insulation_corr',
-           'map_metrics', 'best_threshold', 'loop_metrics', 'oe_score', 'loop_recovery', 'expr_metrics',
-           'mean_baseline']
+           'map_metrics', 'best_threshold', 'loop_metrics', 'oe_score', 'loop_recovery', 'protocol_bins', 'matched',
+           'loop_call_scores', 'call_curve', 'best_call_threshold', 'average_precision', 'apa', 'plot_apa',
+           'anchor_enrichment', 'expr_metrics', 'mean_baseline']
 
 # %% ../nbs/12_metrics.ipynb #9c44d040
 def _pair(y_true, y_pred, names=('y_true', 'y_pred'))->tuple[np.ndarray, np.ndarray]:
@@ -289,6 +290,163 @@ def loop_recovery(called:pd.DataFrame, # chrom, a, b (anchor bins) [, score: hig
     f1 = 2 * prec * rec / (prec + rec) if len(c) and prec + rec > 0 else 0.0
     ap = float((np.cumsum(hit) / np.arange(1, len(c) + 1))[hit].sum() / n) if len(c) else 0.0
     return dict(precision=prec, recall=rec, f1=f1, auprc=ap, n_called=len(c), n_known=n, n_matched=n_hit)
+
+# %% ../nbs/12_metrics.ipynb #e2778449
+def protocol_bins(loops:pd.DataFrame, # chrom, start1, end1, start2, end2 (`read_bedpe`)
+                  res:int, # bin size (bp)
+                  n_bins:dict, # {chrom: bins on the map}
+                  kind:str='label', # 'label' (anchor midpoints) or 'call' (anchor starts)
+                  max_dist_bp:int=2_000_000, # farthest pair kept
+                  min_dist:int=2, # nearest pair kept (bins)
+                 )->pd.DataFrame: # chrom, i, j (i < j), unique
+    "Anchor bins of `loops` by the scoring protocol: midpoints for labels, starts for calls; ordered, deduplicated, in range."
+    if kind not in ('label', 'call'): raise ValueError(f"kind must be 'label' or 'call', got {kind!r}")
+    if kind == 'label': a, b = (loops.start1 + loops.end1) // 2 // res, (loops.start2 + loops.end2) // 2 // res
+    else: a, b = loops.start1 // res, loops.start2 // res
+    a, b = a.to_numpy(np.int64), b.to_numpy(np.int64)
+    df = pd.DataFrame({'chrom': loops.chrom.astype(str).to_numpy(), 'i': np.minimum(a, b), 'j': np.maximum(a, b)})
+    if 'score' in loops: df['score'] = loops.score.to_numpy()
+    nb = df.chrom.map(n_bins)
+    d = df.j - df.i
+    keep = nb.notna() & (df.j < nb.fillna(0)) & (df.i >= 0) & (d >= min_dist) & (d <= max_dist_bp // res)
+    return df[keep.to_numpy()].drop_duplicates(['chrom', 'i', 'j'], ignore_index=True)
+
+def matched(a:pd.DataFrame, # chrom, i, j: the pairs to test
+            b:pd.DataFrame, # chrom, i, j: the pairs to match against
+            tol:int=1, # bins each anchor may be off
+           )->np.ndarray: # (len(a),) bool
+    "Whether each pair of `a` has a pair of `b` on its chromosome within `tol` bins at both anchors."
+    out = np.zeros(len(a), bool)
+    ac, bc = a.chrom.astype(str).to_numpy(), b.chrom.astype(str).to_numpy()
+    ai, aj, bi, bj = (x.to_numpy(np.int64) for x in (a.i, a.j, b.i, b.j))
+    for c in np.unique(ac):
+        ka, kb = np.flatnonzero(ac == c), np.flatnonzero(bc == c)
+        if not len(kb): continue
+        kb = kb[np.argsort(bi[kb], kind='stable')]
+        si, sj = bi[kb], bj[kb]
+        lo, hi = np.searchsorted(si, ai[ka] - tol), np.searchsorted(si, ai[ka] + tol, side='right')
+        for r, (x, y) in enumerate(zip(lo, hi)):
+            out[ka[r]] = bool(np.any(np.abs(sj[x:y] - aj[ka[r]]) <= tol))
+    return out
+
+def _f1(p, r): return 2 * p * r / (p + r) if p + r > 0 else 0.0
+
+def loop_call_scores(calls:pd.DataFrame, # chrom, i, j (from `protocol_bins(..., 'call')`)
+                     labels:pd.DataFrame, # chrom, i, j (from `protocol_bins(..., 'label')`)
+                     tols:tuple=(1, 2), # match tolerances (bins)
+                     short:tuple=(2, 5), # distance range (bins) of the short-range recall
+                    )->dict: # calls, labels, precision_t, recall_t, f1_t per t, recall_short, recall_long (t = tols[0])
+    "Precision, recall and F1 of `calls` against `labels` at each tolerance, and recall by distance."
+    out = {'calls': len(calls), 'labels': len(labels)}
+    for t in tols:
+        p = float(matched(calls, labels, t).mean()) if len(calls) else 0.0
+        r = float(matched(labels, calls, t).mean()) if len(labels) else 0.0
+        out.update({f'precision_{t}': p, f'recall_{t}': r, f'f1_{t}': _f1(p, r)})
+    d = (labels.j - labels.i).to_numpy()
+    for name, m in (('recall_short', (d >= short[0]) & (d <= short[1])), ('recall_long', d > short[1])):
+        sub = labels[m]
+        out[name] = float(matched(sub, calls, tols[0]).mean()) if len(sub) else float('nan')
+    return out
+
+# %% ../nbs/12_metrics.ipynb #5414f7a8
+def call_curve(calls:pd.DataFrame, # chrom, i, j, score
+               labels:pd.DataFrame, # chrom, i, j
+               tol:int=1, # match tolerance (bins)
+              )->pd.DataFrame: # score, n, precision, recall, f1: one row per call, best score first
+    "Precision, recall and F1 of the N best-scoring calls, for every N."
+    c = calls.sort_values('score', ascending=False, kind='stable', ignore_index=True)
+    if not len(c) or not len(labels):
+        return pd.DataFrame({k: pd.Series(dtype=float) for k in ('score', 'n', 'precision', 'recall', 'f1')})
+    hit = matched(c, labels, tol)
+    first = np.full(len(labels), len(c))                              # rank of the best call matching each label
+    lc, cc = labels.chrom.astype(str).to_numpy(), c.chrom.astype(str).to_numpy()
+    ci, cj = c.i.to_numpy(np.int64), c.j.to_numpy(np.int64)
+    for k, (ch, i, j) in enumerate(zip(lc, labels.i.to_numpy(np.int64), labels.j.to_numpy(np.int64))):
+        m = np.flatnonzero((cc == ch) & (np.abs(ci - i) <= tol) & (np.abs(cj - j) <= tol))
+        if len(m): first[k] = m[0]
+    n = np.arange(1, len(c) + 1)
+    prec = np.cumsum(hit) / n
+    rec = np.cumsum(np.bincount(first, minlength=len(c) + 1)[:len(c)]) / len(labels)
+    with np.errstate(invalid='ignore'): f1 = np.where(prec + rec > 0, 2 * prec * rec / (prec + rec), 0.0)
+    return pd.DataFrame({'score': c.score.to_numpy(), 'n': n, 'precision': prec, 'recall': rec, 'f1': f1})
+
+def best_call_threshold(calls:pd.DataFrame, # chrom, i, j, score (e.g. the validation block's peaks)
+                        labels:pd.DataFrame, # chrom, i, j
+                        tol:int=1, # match tolerance (bins)
+                       )->tuple[float, float]: # threshold, its F1
+    "The smallest score of the F1-best top-N cut of `calls` against `labels`."
+    cv = call_curve(calls, labels, tol)
+    if not len(cv): return 0.5, 0.0
+    b = int(cv.f1.to_numpy().argmax())
+    return float(cv.score[b]), float(cv.f1[b])
+
+def average_precision(y:np.ndarray, # (n,) 0 / 1
+                      p:np.ndarray, # (n,) scores
+                     )->float:
+    "Average precision of scores `p` for labels `y` (NaN without positives)."
+    y, p = np.asarray(y).ravel(), np.asarray(p).ravel()
+    if not y.sum(): return float('nan')
+    o = np.argsort(-p, kind='stable')
+    h = y[o] > 0
+    return float((np.cumsum(h) / np.arange(1, len(h) + 1))[h].mean())
+
+# %% ../nbs/12_metrics.ipynb #18ca2341
+def apa(oe, # oe(chrom, r0, r1, c0, c1) -> (r1 - r0, c1 - c0) observed / expected, NaN where unknown
+        pairs:pd.DataFrame, # chrom, i, j: the calls
+        n_bins:dict, # {chrom: bins}
+        flank:int=5, # bins each side of the centre
+       )->tuple[np.ndarray, float, int]: # (2 flank + 1, 2 flank + 1) mean O/E, APA score, pairs used
+    "Mean observed/expected around `pairs` and its APA score (centre / mean of the lower-left 3 x 3 corner)."
+    f = int(flank)
+    tot, cnt, used = np.zeros((2 * f + 1,) * 2), np.zeros((2 * f + 1,) * 2), 0
+    for c, i, j in zip(pairs.chrom.astype(str), pairs.i.to_numpy(np.int64), pairs.j.to_numpy(np.int64)):
+        if i - f < 0 or j + f >= n_bins.get(c, 0) or j - i <= 2 * f: continue
+        m = np.asarray(oe(c, i - f, i + f + 1, j - f, j + f + 1), dtype=np.float64)
+        ok = np.isfinite(m)
+        tot += np.where(ok, m, 0)
+        cnt += ok
+        used += 1
+    with np.errstate(invalid='ignore'): mean = np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+    corner = mean[-3:, :3]
+    score = float(mean[f, f] / np.nanmean(corner)) if used and np.isfinite(corner).any() else float('nan')
+    return mean, score, used
+
+def plot_apa(mean:np.ndarray, # from `apa`
+             score:float, # its APA score
+             ax=None, # matplotlib axes
+             title:str='APA', # panel title
+            ):
+    "Draw an APA pile-up with its score."
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(3, 2.8), dpi=80)
+    f = mean.shape[0] // 2
+    im = ax.imshow(mean, cmap='Reds', vmin=np.nanmin(mean), vmax=np.nanmax(mean), extent=(-f - .5, f + .5, f + .5, -f - .5))
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, label='observed / expected')
+    ax.set(title=f'{title}: score {score:.2f}', xlabel='anchor 2 (bins)', ylabel='anchor 1 (bins)')
+    return ax
+
+def anchor_enrichment(signal:dict, # {chrom: (n_bins,) track signal per bin}
+                      pairs:pd.DataFrame, # chrom, i, j: the calls
+                      n_random:int=10, # random pairs per call
+                      seed:int=0, # seed of the draw
+                     )->dict: # anchors, random, enrichment, pairs
+    "Mean track signal at the anchors of `pairs` over that at distance-matched random pairs on the same chromosome."
+    rng = np.random.default_rng(seed)
+    obs, rnd = [], []
+    for c, g in pairs.groupby(pairs.chrom.astype(str)):
+        if c not in signal: continue
+        v = np.nan_to_num(np.asarray(signal[c], dtype=np.float64))
+        i, j = g.i.to_numpy(np.int64), g.j.to_numpy(np.int64)
+        ok = j < len(v)
+        i, j = i[ok], j[ok]
+        obs.append(np.r_[v[i], v[j]])
+        d = np.repeat(j - i, n_random)
+        s = rng.integers(0, np.maximum(len(v) - d, 1))
+        rnd.append(np.r_[v[s], v[np.minimum(s + d, len(v) - 1)]])
+    if not obs: raise ValueError(f"no pair lies on a chromosome of the signal ({', '.join(signal)})")
+    o, r = float(np.mean(np.concatenate(obs))), float(np.mean(np.concatenate(rnd)))
+    return {'anchors': o, 'random': r, 'enrichment': o / r if r > 0 else float('nan'),
+            'pairs': int(sum(len(x) for x in obs) // 2)}
 
 # %% ../nbs/12_metrics.ipynb #3c09d70a
 def expr_metrics(y_true:np.ndarray, # (n, w) profiles or (n,) values per gene

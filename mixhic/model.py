@@ -91,11 +91,13 @@ class Decoder(nn.Module):
         return z
 
 # %% ../nbs/10_model.ipynb #146c3172
-def check_inputs(cfg:ModelCfg, hic:torch.Tensor, trk:torch.Tensor):
-    "Raise a ValueError naming the shape when `hic` is not (b, 1, w, w) or `trk` not (b, 2*w*50, n_tracks)."
+def check_inputs(cfg:ModelCfg, hic:torch.Tensor, trk:torch.Tensor,
+                 channels:int=1, # Hi-C input channels: 1, or what the task adds for its head (`Task.hic_channels`)
+                ):
+    "Raise a ValueError naming the shape when `hic` is not (b, channels, w, w) or `trk` not (b, 2*w*50, n_tracks)."
     w, l = cfg.win_bins, cfg.trk_tokens * cfg.trk_per_bin
-    if hic.ndim != 4 or tuple(hic.shape[1:]) != (1, w, w):
-        raise ValueError(f"Hi-C input has shape {tuple(hic.shape)}; expected (batch, 1, {w}, {w})")
+    if hic.ndim != 4 or tuple(hic.shape[1:]) != (channels, w, w):
+        raise ValueError(f"Hi-C input has shape {tuple(hic.shape)}; expected (batch, {channels}, {w}, {w})")
     if trk.ndim != 3 or tuple(trk.shape[1:]) != (l, cfg.n_tracks):
         raise ValueError(f"track input has shape {tuple(trk.shape)}; expected (batch, {l}, {cfg.n_tracks}) "
                          f"for n_tracks={cfg.n_tracks}")
@@ -145,7 +147,7 @@ MODALITIES = ('bimodal', 'infer', 'tracks', 'hic')
 
 class MixHiC(nn.Module):
     "Fine-tuning model for `task` (a task name or `Task`) in `modality` ('bimodal', 'infer', 'tracks', 'hic')."
-    def __init__(self, cfg:ModelCfg, task='loops', modality:str='bimodal'):
+    def __init__(self, cfg:ModelCfg, task='loop_windows', modality:str='bimodal'):
         super().__init__()
         t = get_task(task)
         if modality not in MODALITIES:
@@ -156,7 +158,7 @@ class MixHiC(nn.Module):
         if cfg.n_tracks < 1 and modality != 'hic':
             raise ValueError(f"modality {modality!r} reads tracks, but n_tracks=0 (a Hi-C-only store); "
                              "use modality 'hic' (loops), or build the store with tracks")
-        self.cfg, self.task, self.modality = cfg, t.name, modality
+        self.cfg, self.task, self.modality, self.hic_channels = cfg, t.name, modality, t.hic_channels
         use_trk, use_hic = modality != 'hic', modality in ('bimodal', 'hic')
         if use_trk: self.trk_enc = TrackEncoder(cfg)
         if use_hic: self.hic_enc = HicEncoder(cfg)
@@ -169,11 +171,12 @@ class MixHiC(nn.Module):
     def forward(self, hic:torch.Tensor, # (b, 1, w, w) Hi-C window (ignored by 'infer' and 'tracks')
                 trk:torch.Tensor, # (b, l, c) tracks (ignored by 'hic')
                )->torch.Tensor: # the head's output, e.g. loops (b,) logits, maps (b, 1, w, w)
-        check_inputs(self.cfg, hic, trk)
-        if self.modality == 'hic': return self.head(self.fusion(self.inter(self.hic_enc(hic)[0], 'm')), hic)
+        check_inputs(self.cfg, hic, trk, self.hic_channels)
+        x = hic[:, :1]                                 # the encoders read the window; more channels are the head's
+        if self.modality == 'hic': return self.head(self.fusion(self.inter(self.hic_enc(x)[0], 'm')), hic)
         X_E, skips = self.trk_enc(trk)
         q = self.inter(X_E, 'e')                                                  # (b, 12, 8C) Concat_E
-        ctx = (self.inter(self.hic_enc(hic)[0], 'm') if self.modality == 'bimodal'  # (b, 9, 8C) Concat_M
+        ctx = (self.inter(self.hic_enc(x)[0], 'm') if self.modality == 'bimodal'    # (b, 9, 8C) Concat_M
                else self.e2m(q) if self.modality == 'infer' else None)             # or inferred from the tracks
         z = self.fusion(q, ctx)                                                   # (b, 12, 8C)
         return self.head(self.decoder(z, skips) if hasattr(self, 'decoder') else z, hic)

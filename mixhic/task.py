@@ -25,7 +25,10 @@ class Task:
     shown:tuple = ()              # validation metrics shown in fastai's table and the run's picture
     paper_C:int = 128             # the paper's base width for this task
     paper_lr:float = 1e-5         # the paper's fine-tuning learning rate
+    tiny_lr:float = 3e-4          # the learning rate of the 'tiny' preset (from scratch)
+    default_bs:int = 64           # windows per batch unless set (the paper's 64)
     predict_cmd:str|None = None   # the `mixhic predict` subcommand (default: `name`)
+    hic_channels:int = 1          # Hi-C input channels (b, k, w, w): the window, then what the task adds for its head
 
     def check(self, cfg): "Refuse fine-tuning settings `cfg` that do not fit this task (called by `FinetuneCfg`)."
     def data_kw(self, cfg, which:str='train')->dict:
@@ -52,6 +55,9 @@ class Task:
     def metrics(self, y:np.ndarray, p:np.ndarray, threshold:float|None=None)->dict:
         "Every metric of this task over a whole split: targets `y`, predictions `p`."
         raise NotImplementedError(f"task {self.name!r} defines no metrics")
+    def split_metrics(self, ds, p:np.ndarray, threshold:float|None=None)->dict:
+        "Metrics that need where the windows of dataset `ds` lie (e.g. genome-wide calls); default none."
+        return {}
     def prepare(self, model, train_ds, cfg):
         "Set what the head takes from the training windows before training (a prior, an offset); default nothing."
     def calibrate(self, valid:dict)->dict:

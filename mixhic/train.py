@@ -143,6 +143,11 @@ class Checkpoint(dict):
     @property
     def is_task(self)->bool: return self.get('kind') == 'mixhic-task'   # a fine-tuned task model, not pre-training
     @property
+    def task(self)->str|None:
+        "The task; a 'loops' model with the window classifier's head (saved before loop calling was 'loops') is 'loop_windows'."
+        t = self.get('task')
+        return 'loop_windows' if t == 'loops' and 'head.0.weight' in self.state else t
+    @property
     def state(self)->dict: return strip_ddp(self['model'])              # weights, without DDP's `module.` prefix
     @property
     def model_cfg(self)->ModelCfg: return ModelCfg.from_dict(self['model_cfg'])

@@ -8,7 +8,7 @@ SPLIT = ['--split', 'chrom', '--train-chroms', 'chr1', '--valid-chroms', 'chr2']
 def runs(synth_store, tmp_path_factory):
     "An ablation of two loop variants from scratch (1 epoch each), through the command line."
     out = tmp_path_factory.mktemp('abl')/'abl'
-    r = run_cli(['ablate', synth_store, '--tasks', 'loops', '--variants', 'bimodal,hic', '--epochs', 1, '--bs', 16, '--out', out, *SPLIT])
+    r = run_cli(['ablate', synth_store, '--tasks', 'loop_windows', '--variants', 'bimodal,hic', '--epochs', 1, '--bs', 16, '--out', out, *SPLIT])
     assert r.returncode == 0, r.stderr
     return out, r.stdout
 
@@ -16,7 +16,7 @@ def test_ablate_table(runs):
     out, stdout = runs
     tab = pd.read_csv(out/'ablation.csv', header=[0, 1], index_col=0)
     assert sorted(tab.index) == ['baseline', 'bimodal (scratch)', 'hic (scratch)']
-    assert [c for c in tab.columns] == [('loops', 'auroc'), ('loops', 'auprc'), ('loops', 'f1')]
+    assert [c for c in tab.columns] == [('loop_windows', 'auroc'), ('loop_windows', 'auprc'), ('loop_windows', 'f1')]
     assert tab.loc['baseline'].notna().all() and 'bimodal (scratch)' in stdout
     assert (out/'loops-bimodal-scratch'/'best.pt').exists() and (out/'loops-hic-scratch'/'best.pt').exists()
 

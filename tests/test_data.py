@@ -49,9 +49,9 @@ def test_expression_targets(st):
     np.testing.assert_array_equal(y.numpy(), st.cage(r.chrom, int(r.i)))
 
 def test_loop_negatives_are_repeatable(st):
-    a = [ds.index for ds in make_datasets(st, 'loops', BY_CHROM, seed=0)]
-    b = [ds.index for ds in make_datasets(st, 'loops', BY_CHROM, seed=0)]
-    c = [ds.index for ds in make_datasets(st, 'loops', BY_CHROM, seed=1)]
+    a = [ds.index for ds in make_datasets(st, 'loop_windows', BY_CHROM, seed=0)]
+    b = [ds.index for ds in make_datasets(st, 'loop_windows', BY_CHROM, seed=0)]
+    c = [ds.index for ds in make_datasets(st, 'loop_windows', BY_CHROM, seed=1)]
     assert len(a[0]) > 0 and len(a[1]) > 0
     for x, y in zip(a, b): pd.testing.assert_frame_equal(x, y)
     assert any(len(x) and not x.equals(z) for x, z in zip(a, c))      # another seed draws other negatives
@@ -64,7 +64,7 @@ def test_loop_negatives_are_repeatable(st):
 def test_loop_negatives_are_distance_matched_and_clean(st):
     "Negatives have the positives' distances, avoid every listed loop, lie in the same split and pass the filters."
     allpos = st.table('loops')
-    for which, ds in zip(('train', 'valid'), make_datasets(st, 'loops', BY_CHROM, neg_ratio=2)):
+    for which, ds in zip(('train', 'valid'), make_datasets(st, 'loop_windows', BY_CHROM, neg_ratio=2)):
         ix = ds.index
         pos, neg = ix[ix.y == 1], ix[ix.y == 0]
         ok = allpos[(allpos.status == 'ok') & (allpos.chrom == {'train': 'chr1', 'valid': 'chr2'}[which])]
@@ -86,7 +86,7 @@ def test_noise_only_in_training(st):
         np.testing.assert_array_equal(ds[0][1].numpy(), st.trk(r.chrom, int(r.i), int(r.j)))
 
 def test_valid_loader_keeps_order_and_adds_no_noise(st):
-    dls = get_dls(st, 'loops', bs=4, noise_std=0.5, device='cpu', split=BY_CHROM)
+    dls = get_dls(st, 'loop_windows', bs=4, noise_std=0.5, device='cpu', split=BY_CHROM)
     assert len(dls.valid_ds) > 4                                     # more than one batch
     passes = [[(h.clone(), t.clone(), y.clone()) for h, t, y in dls.valid] for _ in range(2)]
     assert len(passes[0]) == len(passes[1]) > 0

@@ -17,14 +17,14 @@ def pre_ckpt(synth_store, tmp_path_factory):
     pretrain(synth_store, out, PretrainCfg(epochs=1, bs=8), SPLIT, plot=False, device='cpu')
     return out/'last.pt'
 
-@pytest.mark.parametrize('task,variant', [('loops', 'bimodal'), ('maps', 'infer'), ('expr', 'tracks'), ('loops', 'hic')])
+@pytest.mark.parametrize('task,variant', [('loop_windows', 'bimodal'), ('maps', 'infer'), ('expr', 'tracks'), ('loop_windows', 'hic')])
 def test_finetune_tasks(synth_store, tmp_path, task, variant):
     from mixhic.finetune import finetune, FinetuneCfg, load_task_model
     res = finetune(synth_store, tmp_path/'run', FinetuneCfg(task, variant, epochs=2, bs=16), SPLIT, plot=False, device='cpu')
     m = res['metrics']
     assert set(m) == {'valid/mixhic', 'valid/baseline'}          # no test chromosome in this split: no test rows
     key = {'loops': 'auroc', 'maps': 'scc', 'expr': 'pearson_gene'}[task]
-    assert np.isfinite(m['valid/mixhic'][key]) and np.isfinite(m['valid/baseline'][key if task == 'loops' else 'r2'])
+    assert np.isfinite(m['valid/mixhic'][key]) and np.isfinite(m['valid/baseline'][key if task == 'loop_windows' else 'r2'])
     rows = list(csv.DictReader(open(tmp_path/'run'/'metrics.csv')))
     assert [(r['split'], r['predictor']) for r in rows] == [('valid', 'mixhic'), ('valid', 'baseline')]
     assert json.loads((tmp_path/'run'/'metrics.json').read_text()).keys() == m.keys()
@@ -32,7 +32,7 @@ def test_finetune_tasks(synth_store, tmp_path, task, variant):
     assert (model.task, model.modality) == (task, variant) and 1 <= ck['epoch'] <= 2
     assert res['epochs'] == 2 and res['best_epoch'] == len(ck['history']) <= 2     # epochs run, and the best one
     assert len(torch.load(tmp_path/'run'/'last.pt', weights_only=True)['history']) == 2
-    assert ('threshold' in ck) == (task == 'loops')
+    assert ('threshold' in ck) == (task == 'loop_windows')
     if task == 'maps':   # the head adds the training windows' distance decay: larger near the diagonal, saved with the model
         off = model.head.offset[0, 0]
         assert torch.allclose(off, off.T) and off.diagonal().mean() > off.diagonal(30).mean() > 0
@@ -41,10 +41,10 @@ def test_metrics_are_whole_split(synth_store):
     "The metric in fastai's table equals the metric computed over every validation window at once."
     from mixhic.finetune import finetune_learner, FinetuneCfg, predict_ds
     from mixhic.metrics import loop_metrics
-    learn = finetune_learner(synth_store, FinetuneCfg('loops', epochs=1, bs=8), SPLIT, device='cpu')
+    learn = finetune_learner(synth_store, FinetuneCfg('loop_windows', epochs=1, bs=8), SPLIT, device='cpu')
     learn.fit(1)
     shown = dict(zip(learn.recorder.metric_names[1:], learn.recorder.log[1:]))
-    _, va, _ = make_datasets(synth_store, 'loops', SPLIT)
+    _, va, _ = make_datasets(synth_store, 'loop_windows', SPLIT)
     p, y = predict_ds(learn.model, va)
     assert shown['auroc'] == pytest.approx(loop_metrics(y, p)['auroc'], abs=1e-6)
     assert shown['valid_loss'] == pytest.approx(float(torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(y))), rel=1e-4)
@@ -68,7 +68,7 @@ def test_pretrained_body_loaded_and_frozen(synth_store, pre_ckpt):
 
 def test_fine_tune_schedule_and_cli(synth_store, pre_ckpt, tmp_path):
     run = tmp_path/'ft'
-    r = run_cli(['finetune', synth_store, '--task', 'loops', '--pretrained', pre_ckpt, '--schedule', 'fine_tune', '--epochs', 1,
+    r = run_cli(['finetune', synth_store, '--task', 'loop_windows', '--pretrained', pre_ckpt, '--schedule', 'fine_tune', '--epochs', 1,
                  '--bs', 16, '--loop-centre', 3, '--loop-prior', '--near-miss', 1, '--hic-norm', 'none', '--out', run, *CLI_SPLIT])
     assert r.returncode == 0, r.stderr
     ck = torch.load(run/'best.pt', weights_only=True)
@@ -88,16 +88,16 @@ def test_noise_never_on_validation(synth_store):
     from mixhic.finetune import finetune_learner, FinetuneCfg
     losses = []
     for noise in (None, 'dropout'):
-        learn = finetune_learner(synth_store, FinetuneCfg('loops', bs=8, noise=noise, noise_rate=0.9), SPLIT, device='cpu')
+        learn = finetune_learner(synth_store, FinetuneCfg('loop_windows', bs=8, noise=noise, noise_rate=0.9), SPLIT, device='cpu')
         losses.append(learn.validate()[0])
     assert losses[0] == pytest.approx(losses[1], rel=1e-6)
-    learn = finetune_learner(synth_store, FinetuneCfg('loops', bs=8, trk_noise=1.0), SPLIT, device='cpu')
+    learn = finetune_learner(synth_store, FinetuneCfg('loop_windows', bs=8, trk_noise=1.0), SPLIT, device='cpu')
     assert learn.dls.train.dataset.noise_std == 1.0 and learn.dls.valid.dataset.noise_std == 0.0   # track noise: training only
     assert learn.validate()[0] == pytest.approx(losses[0], rel=1e-6)
 
 def test_evaluate_noise_seeded_and_hurts(synth_store, tmp_path):
     from mixhic.finetune import finetune, FinetuneCfg, evaluate
-    finetune(synth_store, tmp_path/'run', FinetuneCfg('loops', 'hic', epochs=3, bs=16), SPLIT, plot=False, device='cpu')
+    finetune(synth_store, tmp_path/'run', FinetuneCfg('loop_windows', 'hic', epochs=3, bs=16), SPLIT, plot=False, device='cpu')
     ck = tmp_path/'run'/'best.pt'
     a = evaluate(synth_store, ck, 'valid', noise=('saltpepper', 0.3, 0))
     b = evaluate(synth_store, ck, 'valid', noise=('saltpepper', 0.3, 0))
@@ -111,7 +111,7 @@ def test_relabel(synth_store, synth, tmp_path):
     lp.to_csv(tmp_path/'five.bedpe', sep='\t', header=False, index=False)
     st5 = relabel(st, tmp_path/'five.bedpe', 'loops')
     assert len(st5.table('loops')) == 5 and len(st.table('loops')) > 5      # the original store is unchanged
-    tr, _, _ = make_datasets(st5, 'loops', SPLIT)
+    tr, _, _ = make_datasets(st5, 'loop_windows', SPLIT)
     assert tr.index.y.sum() == (st5.table('loops').status.eq('ok') & st5.table('loops').chrom.eq('chr1')).sum()
     (tmp_path/'far.bedpe').write_text('chr1\t100000\t105000\tchr1\t2900000\t2905000\n')
     with pytest.raises(ValueError, match='none of its 1 loops'): relabel(st, tmp_path/'far.bedpe', 'loops')
@@ -124,7 +124,7 @@ def test_errors(synth_store, pre_ckpt, tmp_path):
     assert r.returncode == 1 and "does not fit task 'maps'" in r.stderr
     r = run_cli(['evaluate', synth_store, '--model', pre_ckpt, '--out', tmp_path/'y'])
     assert r.returncode == 1 and 'not a fine-tuned task model' in r.stderr
-    r = run_cli(['finetune', synth_store, '--task', 'loops', '--noise', 'dropout', '--out', tmp_path/'z', *CLI_SPLIT])
+    r = run_cli(['finetune', synth_store, '--task', 'loop_windows', '--noise', 'dropout', '--out', tmp_path/'z', *CLI_SPLIT])
     assert r.returncode == 1 and 'KIND:RATE' in r.stderr
 
 def test_predict_cli(synth_store, synth, tmp_path):
@@ -133,7 +133,7 @@ def test_predict_cli(synth_store, synth, tmp_path):
     from mixhic.annot import read_bedpe
     from mixhic.finetune import finetune, FinetuneCfg
     ck = {}
-    for task, variant in (('maps', 'tracks'), ('loops', 'bimodal'), ('expr', 'bimodal')):
+    for task, variant in (('maps', 'tracks'), ('loop_windows', 'bimodal'), ('expr', 'bimodal')):
         finetune(synth_store, tmp_path/task, FinetuneCfg(task, variant, epochs=1, bs=16), SPLIT, plot=False, device='cpu')
         ck[task] = tmp_path/task/'best.pt'
     r = run_cli(['predict', 'maps', synth_store, '--model', ck['maps'], '--out', tmp_path/'pred.cool', '--chroms', 'chr2'])

@@ -24,7 +24,7 @@ def test_build_without_tracks(hic_store, synth_store):
 
 def test_hic_loop_model_trains_and_predicts(hic_store, tmp_path):
     from mixhic.finetune import finetune, FinetuneCfg, load_task_model
-    res = finetune(hic_store, tmp_path/'run', FinetuneCfg('loops', 'hic', epochs=1, bs=16), SPLIT, plot=False, device='cpu')
+    res = finetune(hic_store, tmp_path/'run', FinetuneCfg('loop_windows', 'hic', epochs=1, bs=16), SPLIT, plot=False, device='cpu')
     assert np.isfinite(res['metrics']['valid/mixhic']['auroc'])
     model, _ = load_task_model(tmp_path/'run'/'best.pt')
     assert model.cfg.n_tracks == 0 and model.modality == 'hic'
@@ -41,7 +41,7 @@ def test_what_needs_tracks_says_so(hic_store, tmp_path):
     from mixhic.finetune import finetune, FinetuneCfg
     from mixhic.pretrain import pretrain, PretrainCfg
     with pytest.raises(ValueError, match="n_tracks=0.*use modality 'hic'"):
-        finetune(hic_store, tmp_path/'a', FinetuneCfg('loops', 'bimodal', epochs=1), SPLIT, plot=False, device='cpu')
+        finetune(hic_store, tmp_path/'a', FinetuneCfg('loop_windows', 'bimodal', epochs=1), SPLIT, plot=False, device='cpu')
     with pytest.raises(ValueError, match='pre-training pairs Hi-C with tracks'):
         pretrain(hic_store, tmp_path/'b', PretrainCfg(epochs=1), SPLIT, plot=False, device='cpu')
     assert not (tmp_path/'a'/'best.pt').exists()

@@ -19,9 +19,9 @@ from mixhic.task import task_names
 from mixhic.tasks.loops import LoopHead
 from mixhic.tasks.maps import MapHead
 from mixhic.tasks.expression import ExprHead
-TASKS = ('loops', 'maps', 'expr')   # the built-in tasks
+TASKS = ('loop_windows', 'maps', 'expr')   # the built-in tasks
 
-COMBOS = [('loops', 'bimodal'), ('loops', 'infer'), ('loops', 'tracks'), ('loops', 'hic'),
+COMBOS = [('loop_windows', 'bimodal'), ('loop_windows', 'infer'), ('loop_windows', 'tracks'), ('loop_windows', 'hic'),
           ('maps', 'bimodal'), ('maps', 'infer'), ('maps', 'tracks'),
           ('expr', 'bimodal'), ('expr', 'infer'), ('expr', 'tracks')]   # every task x modality that exists
 B = 2                                                                     # batch of the shape tests (not 1: a stray squeeze shows)
@@ -44,7 +44,7 @@ def one_thread():
     yield
     torch.set_num_threads(n)
 
-def tiny(task:str='loops', **kw)->ModelCfg: return ModelCfg.preset('tiny', task, **kw)
+def tiny(task:str='loop_windows', **kw)->ModelCfg: return ModelCfg.preset('tiny', task, **kw)
 
 def build(cls, *args, seed:int=0, device=None):
     "`cls(*args)` initialised after `torch.manual_seed(seed)`, or on the meta device (no memory, shapes only)."
@@ -53,12 +53,12 @@ def build(cls, *args, seed:int=0, device=None):
     torch.manual_seed(seed); return cls(*args)
 
 def out_shape(task:str, cfg:ModelCfg, b:int)->tuple:
-    return {'loops': (b,), 'maps': (b, 1, cfg.win_bins, cfg.win_bins), 'expr': (b, cfg.win_bins)}[task]
+    return {'loop_windows': (b,), 'maps': (b, 1, cfg.win_bins, cfg.win_bins), 'expr': (b, cfg.win_bins)}[task]
 
 def task_loss(task:str, out:torch.Tensor, seed:int=1)->torch.Tensor:
     "The fine-tuning loss of SPEC: BCE on the loop logit, MSE on maps and expression, against random targets."
     g = torch.Generator().manual_seed(seed)
-    if task == 'loops': return F.binary_cross_entropy_with_logits(out, torch.randint(0, 2, out.shape, generator=g).float())
+    if task == 'loop_windows': return F.binary_cross_entropy_with_logits(out, torch.randint(0, 2, out.shape, generator=g).float())
     return F.mse_loss(out, torch.rand(out.shape, generator=g))
 
 def pretrain_loss(o:dict)->torch.Tensor:
@@ -83,7 +83,7 @@ def outputs(out)->dict:
 
 def test_presets():
     # expression's C = 256 and the n_tracks override are in 08_layers; here the paper's other sizes and the task list
-    for task in ('pretrain', 'loops', 'maps'):
+    for task in ('pretrain', 'loop_windows', 'maps'):
         c = ModelCfg.preset('paper', task); assert (c.C, c.T, c.heads, c.n_tracks) == (128, 2, 4, 2)
     c = ModelCfg.preset('paper', 'expr'); assert (c.T, c.heads) == (2, 4)
     assert set(task_names()) == set(TASKS) and MODALITIES == ('bimodal', 'infer', 'tracks', 'hic')
@@ -96,7 +96,7 @@ PRESET_DEV = [('tiny', None), ('paper', 'meta')]
 @pytest.mark.parametrize('n_tracks', [1, 2, 3])
 @pytest.mark.parametrize('preset,dev', PRESET_DEV)
 def test_encoder_shapes(preset, dev, n_tracks):
-    for task in ('loops', 'expr'):                                         # paper: C = 128 and 256
+    for task in ('loop_windows', 'expr'):                                         # paper: C = 128 and 256
         cfg = ModelCfg.preset(preset, task, n_tracks=n_tracks); C = cfg.C
         hic, trk = inputs(cfg, device=dev)
         with torch.no_grad():
@@ -123,19 +123,19 @@ def test_task_shapes(preset, dev, n_tracks, task, modality):
     cfg = ModelCfg.preset(preset, task, n_tracks=n_tracks)
     model = build(MixHiC, cfg, task, modality, device=dev).eval()
     seen = {}
-    if task != 'loops': model.decoder.register_forward_hook(lambda m, i, o: seen.update(dec=tuple(o.shape)))
+    if task != 'loop_windows': model.decoder.register_forward_hook(lambda m, i, o: seen.update(dec=tuple(o.shape)))
     with torch.no_grad(): out = model(*inputs(cfg, device=dev))
     assert tuple(out.shape) == out_shape(task, cfg, B)
-    if task != 'loops': assert seen['dec'] == (B, 100, 2 * cfg.C)
+    if task != 'loop_windows': assert seen['dec'] == (B, 100, 2 * cfg.C)
 
 def test_unknown_modality():
     # an unknown task is refused by get_task (06a_task); 'hic' for a decoding task in 10_model
-    with pytest.raises(ValueError, match="'rna'"): MixHiC(tiny(), 'loops', 'rna')
+    with pytest.raises(ValueError, match="'rna'"): MixHiC(tiny(), 'loop_windows', 'rna')
 
 def test_paper_loops_real_forward():
     "One real (not meta) paper-size forward, C = 128, batch 1: the meta shapes are what real kernels give."
-    cfg = ModelCfg.preset('paper', 'loops')
-    model = build(MixHiC, cfg, 'loops', 'bimodal').eval()
+    cfg = ModelCfg.preset('paper', 'loop_windows')
+    model = build(MixHiC, cfg, 'loop_windows', 'bimodal').eval()
     with torch.no_grad(): out = model(*inputs(cfg, b=1))
     assert out.shape == (1,) and torch.isfinite(out).all()
 
@@ -200,7 +200,7 @@ def test_modality_reads_only_its_inputs(task, modality):
 
 def test_unused_params_finds_an_unused_one():
     "The check above can fail: a module that takes no part in the forward pass is reported."
-    model = tiny_model('loops', 'tracks')
+    model = tiny_model('loop_windows', 'tracks')
     model.spare = nn.Linear(4, 4)
     assert unused_params(model, *inputs(model.cfg)) == ['spare.weight', 'spare.bias']
 
@@ -213,14 +213,14 @@ def test_modules_present(task, modality):
     use_trk, use_hic, cross = modality != 'hic', modality in ('bimodal', 'hic'), modality in ('bimodal', 'infer')
     assert hasattr(m, 'trk_enc') == use_trk
     assert hasattr(m, 'hic_enc') == use_hic
-    assert hasattr(m, 'decoder') == (task != 'loops')
+    assert hasattr(m, 'decoder') == (task != 'loop_windows')
     assert hasattr(m, 'e2m') == (modality == 'infer') and not hasattr(m, 'm2e')
     assert hasattr(m.inter, 'e_inv') == hasattr(m.inter, 'e_spec') == use_trk
     assert hasattr(m.inter, 'm_inv') == hasattr(m.inter, 'm_spec') == use_hic
     assert isinstance(m.fusion, Fusion) and len(m.fusion.blocks) == m.cfg.T
     assert all(hasattr(b, 'xattn') == cross for b in m.fusion.blocks)
     assert all(hasattr(b, 'nc') == cross for b in m.fusion.blocks)
-    assert isinstance(m.head, {'loops': LoopHead, 'maps': MapHead, 'expr': ExprHead}[task])
+    assert isinstance(m.head, {'loop_windows': LoopHead, 'maps': MapHead, 'expr': ExprHead}[task])
     # only the fusion block cross-attends; no encoder or decoder block carries one
     assert not any(hasattr(b, 'xattn') for name in ('trk_enc', 'hic_enc', 'decoder') if hasattr(m, name) for b in blocks(getattr(m, name)))
 
@@ -234,7 +234,7 @@ def test_pretrain_modules_present():
 # ---------------------------------------------------------------------------------------------------------------
 # seeds and saved weights
 
-@pytest.mark.parametrize('task,modality', [('maps', 'bimodal'), ('loops', 'infer'), ('pretrain', None)])
+@pytest.mark.parametrize('task,modality', [('maps', 'bimodal'), ('loop_windows', 'infer'), ('pretrain', None)])
 def test_other_seed_draws_other_weights(task, modality):
     # the same seed giving the same weights is in 10_model
     a, c = (tiny_model(task, modality, seed=s).state_dict() for s in (0, 1))
@@ -270,7 +270,7 @@ def expected_split(task, modality)->tuple[set, set]:
     "Top-level modules loaded from a pre-trained model, and those left random."
     loaded = {'inter'} | ({'trk_enc'} if modality != 'hic' else set()) | ({'hic_enc'} if modality in ('bimodal', 'hic') else set())
     if modality == 'infer': loaded.add('e2m')
-    return loaded, {'fusion', 'head'} | ({'decoder'} if task != 'loops' else set())
+    return loaded, {'fusion', 'head'} | ({'decoder'} if task != 'loop_windows' else set())
 
 @pytest.mark.parametrize('task,modality', COMBOS)
 def test_load_pretrained_copies_encoders(pre, task, modality):
@@ -302,7 +302,7 @@ def test_load_pretrained_from_file(pre, tmp_path, as_str):
     ck = {'model': pre.state_dict(), 'opt': torch.optim.AdamW(pre.parameters()).state_dict(), 'epoch': 3,
           'rng': torch.get_rng_state()}
     torch.save(ck, tmp_path/'pre.pt')
-    model = build(MixHiC, tiny('loops'), 'loops', 'bimodal', seed=1)
+    model = build(MixHiC, tiny('loop_windows'), 'loop_windows', 'bimodal', seed=1)
     rep = load_pretrained(model, str(tmp_path/'pre.pt') if as_str else tmp_path/'pre.pt')
     assert tops(rep['loaded']) == {'trk_enc', 'hic_enc', 'inter'}
     assert torch.equal(model.hic_enc.embed.weight, pre.hic_enc.embed.weight)
@@ -315,25 +315,25 @@ class _Evil:
 
 def test_load_pretrained_uses_weights_only(pre, tmp_path):
     torch.save({'model': pre.state_dict(), 'extra': _Evil()}, tmp_path/'evil.pt')
-    model = build(MixHiC, tiny('loops'), 'loops', 'bimodal', seed=1)
+    model = build(MixHiC, tiny('loop_windows'), 'loop_windows', 'bimodal', seed=1)
     with pytest.raises(Exception, match='(?i)weights_only|unpickl|global'): load_pretrained(model, tmp_path/'evil.pt')
     assert _ran == []                                                    # the pickled call never ran
 
 def test_load_pretrained_missing_file(tmp_path):
-    model = build(MixHiC, tiny('loops'), 'loops', 'tracks')
+    model = build(MixHiC, tiny('loop_windows'), 'loop_windows', 'tracks')
     with pytest.raises(FileNotFoundError, match='nope.pt'): load_pretrained(model, tmp_path/'nope.pt')
 
 @pytest.mark.parametrize('kw,key', [(dict(C=32), 'trk_enc'), (dict(n_tracks=3), 'trk_enc.lift.weight')])
 def test_load_pretrained_shape_mismatch(pre, kw, key):
     "A checkpoint of another width or track count is refused, naming a tensor, and nothing is half-loaded."
-    model = build(MixHiC, tiny('loops', **kw), 'loops', 'bimodal', seed=1)
+    model = build(MixHiC, tiny('loop_windows', **kw), 'loop_windows', 'bimodal', seed=1)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     with pytest.raises(ValueError, match=key): load_pretrained(model, pre.state_dict())
     assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
 
 def test_load_pretrained_empty_state_dict():
     # a checkpoint of unrelated tensors is refused in 10_model; an empty one must be refused as well
-    with pytest.raises(ValueError, match='no tensor'): load_pretrained(build(MixHiC, tiny('loops'), 'loops', 'bimodal'), {})
+    with pytest.raises(ValueError, match='no tensor'): load_pretrained(build(MixHiC, tiny('loop_windows'), 'loop_windows', 'bimodal'), {})
 
 # ---------------------------------------------------------------------------------------------------------------
 # parameter counts (meta device: the paper-size models are counted without allocating them)
@@ -382,8 +382,8 @@ def test_cfg_errors(kw, msg):
     with pytest.raises(ValueError, match=msg): ModelCfg(**kw)
 
 def test_cfg_errors_through_preset():
-    with pytest.raises(ValueError, match="'huge'"): ModelCfg.preset('huge', 'loops')
-    with pytest.raises(ValueError, match='n_tracks.*-1'): ModelCfg.preset('tiny', 'loops', n_tracks=-1)
+    with pytest.raises(ValueError, match="'huge'"): ModelCfg.preset('huge', 'loop_windows')
+    with pytest.raises(ValueError, match='n_tracks.*-1'): ModelCfg.preset('tiny', 'loop_windows', n_tracks=-1)
     with pytest.raises(ValueError, match='C=18.*heads=4'): ModelCfg.preset('paper', 'maps', C=18)
 
 @pytest.mark.parametrize('kw', [dict(C=0), dict(C=-8)])   # heads=0: 08_layers
@@ -393,9 +393,9 @@ def test_cfg_rejects_nonpositive_sizes(kw):
 # ---------------------------------------------------------------------------------------------------------------
 # a training step on the tiny preset (its time is in bench/model_speed.py)
 
-@pytest.mark.parametrize('task', ['loops', 'pretrain'])
+@pytest.mark.parametrize('task', ['loop_windows', 'pretrain'])
 def test_tiny_train_step_batch_8(task):
-    model = tiny_model(task, 'bimodal' if task == 'loops' else None).train()
+    model = tiny_model(task, 'bimodal' if task == 'loop_windows' else None).train()
     out = model(*inputs(model.cfg, b=8))
     loss = pretrain_loss(out) if task == 'pretrain' else task_loss(task, out)
     loss.backward()

@@ -74,7 +74,7 @@ def test_loop_table(gm_oe, k562_kr):
 @pytest.mark.parametrize('which', ['train', 'valid', 'test'])
 def test_loops_brighter_than_negatives_oe(gm_oe, which):
     "GM12878, observed/expected: loop centres ~2-3x the local expectation, distance-matched negatives ~1."
-    ds = make_datasets(gm_oe, 'loops')[('train', 'valid', 'test').index(which)]
+    ds = make_datasets(gm_oe, 'loop_windows')[('train', 'valid', 'test').index(which)]
     pos, neg = centre_values(ds)
     assert len(pos) > 50 and len(neg) > 0.9 * len(pos)
     assert np.median(pos) > 2.0 and np.median(neg) < 1.3 and np.median(pos) > 2 * np.median(neg)

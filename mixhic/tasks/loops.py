@@ -131,7 +131,8 @@ def fit_loop_prior(head, # a `LoopHead` with a prior (`ModelCfg.loop_prior`)
 # %% ../../nbs/14_loops.ipynb #e9249130
 class LoopsTask(Task):
     "Chromatin-loop detection: is the window's centre pixel a loop? (the paper's window classifier)"
-    name, variants, default_variant, labels = 'loops', ('bimodal', 'hic', 'tracks', 'infer'), 'bimodal', 'loops'
+    name, variants, default_variant, labels = 'loop_windows', ('bimodal', 'hic', 'tracks', 'infer'), 'bimodal', 'loops'
+    aliases, predict_cmd = ('windows',), 'loops'   # `mixhic predict loops` runs it on a window model
     target, decoder, shown = 'label', False, ('auroc', 'auprc', 'f1')
     def data_kw(self, cfg, which='train'): return dict(neg_ratio=cfg.neg_ratio)
     def index(self, st, s, split, which, **kw): return loop_index(st, s, split, which, **kw)

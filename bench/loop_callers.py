@@ -1,0 +1,205 @@
+"""Genome-wide loop calls on a real map, scored the way the field scores callers, next to the field's callers run in the same run.
+
+K562 chr17, hg19, 25 kb (Rao 2014 raw counts, ICE-balanced here with `cooler balance`'s defaults), against ENCODE
+K562 CTCF ChIA-PET loops (Peakachu's list). Arm-held-out: chr17 is cut at 25 Mb (bin 1,000, the centromere; no label
+crosses it). A model is trained on one arm's labels and calls the other arm, both ways; the calls of both held-out
+arms are joined and scored on the whole chromosome. Inside the training arm the validation block (which picks the
+calling threshold and the best epoch) is the quarter of the arm farthest from the held-out arm: chosen by geometry,
+no test label is looked at.
+
+Rows (all from this run):
+- mixhic `loops` (the loop-calling task), Hi-C only, tiny preset, from scratch, the library's defaults;
+- O/E ranking: log(1 + observed/expected) of every pixel, 3 x 3 non-max suppression, the threshold of the best F1 on
+  the same validation blocks;
+- cooltools 0.7.1 `dots` and Chromosight 1.6.3 `detect` at their defaults (only the 2-Mb limit and 2 threads set),
+  each in its own virtual environment under bench/out (numpy<2, pandas<2.2), created on the first run; a peer that
+  cannot be installed is reported and skipped.
+
+Scoring protocol (`mixhic.metrics.protocol_bins` / `loop_call_scores`): label anchors at their midpoint bins, call
+anchors at their start bins, i < j, 2 <= j - i <= 2 Mb / res; a call matches a label within t bins at both anchors;
+precision = calls matching any label, recall = labels matched by any call. Wall time and peak memory (max RSS) are
+those of each row's own process.
+
+Run: python bench/loop_callers.py [--epochs 20] [--no-peers]
+"""
+from __future__ import annotations
+import argparse, json, os, shutil, subprocess, sys, time
+import numpy as np
+from _common import *
+
+C17 = 'gm12878_k562_hg19_chr17_25kb/derived/'
+RAW = C17 + 'K562_chr17_25kb_raw.chr17.cool'
+LABELS = C17 + 'k562.encode.ctcf-chiapet.hg19.chr17.bedpe'
+CUT, RES, CHROM = 1000, 25_000, 'chr17'
+D = OUT/'loop_callers'
+PEERS = {'cooltools': ['numpy<2', 'pandas<2.2', 'cooltools==0.7.1'],
+         'chromosight': ['numpy<2', 'pandas<2.2', 'chromosight==1.6.3']}
+
+def inputs()->tuple[Path, Path]:
+    "The ICE-balanced copy of the raw map and the mixhic store built from it with the labels (both cached)."
+    import cooler
+    from mixhic.store import build_store, is_store_dir
+    D.mkdir(parents=True, exist_ok=True)
+    cool = D/'k562_chr17_25kb_ice.cool'
+    if not cool.exists():
+        tmp = D/'tmp.cool'
+        shutil.copyfile(real_data()/RAW, tmp)
+        os.chmod(tmp, 0o644)
+        bias, _ = cooler.balance_cooler(cooler.Cooler(str(tmp)), store=True)   # cooler balance's defaults
+        tmp.rename(cool)
+    st = D/'k562_chr17.mixhic'
+    if not is_store_dir(st): build_store(cool, None, st, loops=real_data()/LABELS, progress=False)
+    return cool, st
+
+def folds(st)->list:
+    "(split, test arm (lo, hi)) of both directions: train on one arm, validation = its quarter farthest from the test arm."
+    from mixhic.data import Split
+    d = st.diag_starts(CHROM)
+    lo, hi = int(d.min()), int(d.max()) + st.w
+    out = []
+    for arm, test, order in (((CUT, hi), (lo, CUT), ('test', 'train', 'valid')),
+                             ((lo, CUT), (CUT, hi), ('valid', 'train', 'test'))):
+        n = arm[1] - arm[0]
+        share = {'train': 0.75 * n / (hi - lo), 'valid': 0.25 * n / (hi - lo)}
+        share['test'] = 1 - share['train'] - share['valid']
+        out.append((Split(by='block', block_frac=(share['train'], share['valid'], share['test']), block_order=order), test))
+    return out
+
+def in_arm(df, arm:tuple): return df[(df.a >= arm[0]) & (df.b < arm[1])]
+
+def row_mixhic(st_path:Path, calls:Path, epochs:int):
+    "Train on each arm, call the other; the joined calls as BEDPE."
+    import pandas as pd
+    from mixhic.store import Store
+    from mixhic.finetune import FinetuneCfg, finetune, load_task_model, window_fn
+    from mixhic.tasks.loop_calls import call_loops
+    from mixhic.predict import write_bedpe
+    st, parts = Store(st_path), []
+    for k, (split, test) in enumerate(folds(st)):
+        run = D/f'mixhic_fold{k}'
+        shutil.rmtree(run, ignore_errors=True)
+        finetune(st, run, FinetuneCfg('loops', 'hic', epochs=epochs), split, plot=False, device='cpu')
+        m, ck = load_task_model(run/'best.pt')
+        c = call_loops(st, window_fn(m), D/f'mixhic_fold{k}.bedpe', threshold=ck['threshold'], progress=False)
+        parts.append(in_arm(c, test))
+    write_bedpe(calls, pd.concat(parts, ignore_index=True), st.res, st.chromsizes)
+
+def row_oe(st_path:Path, calls:Path, epochs:int):
+    "O/E of every pixel, 3 x 3 non-max suppression, the threshold of the best validation F1, per fold."
+    import pandas as pd
+    from mixhic.store import Store
+    from mixhic.data import block_spans
+    from mixhic.tasks.loop_calls import store_oe, band_peaks, _labels_in
+    from mixhic.metrics import best_call_threshold
+    from mixhic.predict import write_bedpe
+    st = Store(st_path)
+    n, k = st.n_bins[CHROM], st.cfg.max_dist_bins + 1
+    oe = store_oe(st)
+    band = np.full((n, k), np.nan)
+    for r in range(0, n, 500):
+        blk = oe(CHROM, r, min(r + 500, n), r, min(r + 500 + k, n))
+        for d in range(k):
+            rows = np.arange(r, min(r + 500, n))
+            ok = rows + d < min(r + 500 + k, n)
+            band[rows[ok], d] = blk[(rows - r)[ok], (rows + d - r)[ok]]
+    pk = band_peaks(np.log1p(band))
+    parts = []
+    for split, test in folds(st):
+        vlo, vhi = block_spans(st, CHROM, split)['valid']
+        v = pk[(pk.a >= vlo) & (pk.b < vhi)]
+        thr, _ = best_call_threshold(pd.DataFrame({'chrom': CHROM, 'i': v.a, 'j': v.b, 'score': v.score}),
+                                     _labels_in(st, CHROM, vlo, vhi))
+        parts.append(in_arm(pk[pk.score >= thr], test).assign(chrom=CHROM))
+    write_bedpe(calls, pd.concat(parts, ignore_index=True), st.res, st.chromsizes)
+
+COOLTOOLS = '''
+import sys, bioframe, cooler, cooltools
+clr = cooler.Cooler(sys.argv[1])
+view = bioframe.make_viewframe(clr.chromsizes.loc[['chr17']], name_style='ucsc')
+exp = cooltools.expected_cis(clr, view_df=view, nproc=2)
+dots = cooltools.dots(clr, expected=exp, view_df=view, max_loci_separation=2_000_000, nproc=2)
+dots.iloc[:, :6].to_csv(sys.argv[2], sep='\\t', header=False, index=False)
+'''
+
+def row_peer(name:str, cool:Path, calls:Path):
+    "Run peer `name` from its own virtual environment; its calls as BEDPE."
+    py = D.parent/f'venv_{name}'/'bin'/'python'
+    if name == 'cooltools':
+        script = D/'run_cooltools.py'
+        script.write_text(COOLTOOLS)
+        subprocess.run([str(py), str(script), str(cool), str(calls)], check=True, capture_output=True)
+    else:
+        pre = D/'chromosight_out'
+        subprocess.run([str(py.parent/'chromosight'), 'detect', '--pattern', 'loops', '--max-dist', '2000000',
+                        '--threads', '2', str(cool), str(pre)], check=True, capture_output=True)
+        import pandas as pd
+        t = pd.read_csv(f'{pre}.tsv', sep='\t')
+        t.iloc[:, :6].to_csv(calls, sep='\t', header=False, index=False)
+
+def peer_env(name:str)->str|None:
+    "Create peer `name`'s virtual environment if needed; None when ready, else why it is not."
+    v = D.parent/f'venv_{name}'
+    probe = [str(v/'bin'/'python'), '-c', f'import {name}']
+    if v.exists() and subprocess.run(probe, capture_output=True).returncode == 0: return None
+    try:
+        subprocess.run([sys.executable, '-m', 'venv', str(v)], check=True, capture_output=True)
+        subprocess.run([str(v/'bin'/'pip'), 'install', '-q', *PEERS[name]], check=True, capture_output=True, timeout=1800)
+        subprocess.run(probe, check=True, capture_output=True)
+    except Exception as e:
+        return f"{type(e).__name__}: {getattr(e, 'stderr', b'') or e}"[:300]
+    return None
+
+def child(argv:list)->tuple[float, float, int]:
+    "Run `argv`; wall seconds, peak memory (MB) of that process, exit status."
+    t = time.time()
+    p = subprocess.Popen(argv)
+    _, status, ru = os.wait4(p.pid, 0)
+    return time.time() - t, ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+def score(st_path:Path, calls:Path)->dict:
+    from mixhic.tasks.loop_calls import evaluate_calls
+    return evaluate_calls(st_path, calls, real_data()/LABELS)
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--epochs', type=int, default=20)
+    ap.add_argument('--no-peers', action='store_true')
+    ap.add_argument('--row', help=argparse.SUPPRESS)
+    ap.add_argument('--calls', help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    quiet_logs()
+    cool, st = inputs()
+    if a.row:
+        {'mixhic': lambda: row_mixhic(st, Path(a.calls), a.epochs), 'oe': lambda: row_oe(st, Path(a.calls), a.epochs),
+         'cooltools': lambda: row_peer('cooltools', cool, Path(a.calls)),
+         'chromosight': lambda: row_peer('chromosight', cool, Path(a.calls))}[a.row]()
+        return
+    header('Loop calls on K562 chr17 (25 kb), arm-held-out, against CTCF ChIA-PET')
+    names = {'mixhic': 'mixhic loops, Hi-C only, tiny, from scratch (train + call)', 'oe': 'O/E ranking, 3 x 3 NMS',
+             'cooltools': 'cooltools 0.7.1 dots (defaults)', 'chromosight': 'Chromosight 1.6.3 detect (defaults)'}
+    rows, res = [], {}
+    for r in ['mixhic', 'oe'] + ([] if a.no_peers else list(PEERS)):
+        if r in PEERS and (why := peer_env(r)):
+            print(f"{names[r]}: not installed ({why}); skipped")
+            continue
+        calls = D/f'calls_{r}.bedpe'
+        secs, mb, rc = child([sys.executable, __file__, '--row', r, '--calls', str(calls), '--epochs', str(a.epochs)])
+        if rc != 0:
+            print(f"{names[r]}: failed (exit {rc}); skipped")
+            continue
+        e = score(st, calls)
+        s = e['scores']
+        res[r] = {**s, 'apa': e['apa_score'], 'seconds': secs, 'peak_mb': mb}
+        rows.append([names[r], s['calls'], *(f"{s[k]:.3f}" for k in ('precision_1', 'recall_1', 'f1_1', 'f1_2',
+                     'recall_short', 'recall_long')), f"{e['apa_score']:.2f}", f'{secs:.0f}', f'{mb:,.0f}'])
+    print(table(rows, ['caller', 'calls', 'precision +-1', 'recall +-1', 'F1 +-1', 'F1 +-2', 'recall 2-5 bins',
+                       'recall >= 6 bins', 'APA', 'wall s', 'peak MB']))
+    (OUT/'loop_callers.json').write_text(json.dumps(res, indent=1, default=float))
+    if 'mixhic' in res:
+        m = res['mixhic']
+        print(f"\ntargets: F1 +-1 >= 0.35: {verdict(m['f1_1'] >= 0.35)} ({m['f1_1']:.3f}); precision >= 0.30: "
+              f"{verdict(m['precision_1'] >= 0.30)}; recall 2-5 bins >= 0.25: {verdict(m['recall_short'] >= 0.25)} "
+              f"({m['recall_short']:.3f}); train + call <= 60 s: {verdict(m['seconds'] <= 60)} ({m['seconds']:.0f} s); "
+              f"peak <= 2 GiB: {verdict(m['peak_mb'] <= 2048)}")
+
+if __name__ == '__main__': main()
