@@ -291,7 +291,7 @@ def loop_recovery(called:pd.DataFrame, # chrom, a, b (anchor bins) [, score: hig
     ap = float((np.cumsum(hit) / np.arange(1, len(c) + 1))[hit].sum() / n) if len(c) else 0.0
     return dict(precision=prec, recall=rec, f1=f1, auprc=ap, n_called=len(c), n_known=n, n_matched=n_hit)
 
-# %% ../nbs/12_metrics.ipynb #e2778449
+# %% ../nbs/12_metrics.ipynb #36b32608
 def protocol_bins(loops:pd.DataFrame, # chrom, start1, end1, start2, end2 (`read_bedpe`)
                   res:int, # bin size (bp)
                   n_bins:dict, # {chrom: bins on the map}
@@ -348,7 +348,7 @@ def loop_call_scores(calls:pd.DataFrame, # chrom, i, j (from `protocol_bins(...,
         out[name] = float(matched(sub, calls, tols[0]).mean()) if len(sub) else float('nan')
     return out
 
-# %% ../nbs/12_metrics.ipynb #5414f7a8
+# %% ../nbs/12_metrics.ipynb #3d5fc237
 def call_curve(calls:pd.DataFrame, # chrom, i, j, score
                labels:pd.DataFrame, # chrom, i, j
                tol:int=1, # match tolerance (bins)
@@ -390,7 +390,7 @@ def average_precision(y:np.ndarray, # (n,) 0 / 1
     h = y[o] > 0
     return float((np.cumsum(h) / np.arange(1, len(h) + 1))[h].mean())
 
-# %% ../nbs/12_metrics.ipynb #18ca2341
+# %% ../nbs/12_metrics.ipynb #860ceca5
 def apa(oe, # oe(chrom, r0, r1, c0, c1) -> (r1 - r0, c1 - c0) observed / expected, NaN where unknown
         pairs:pd.DataFrame, # chrom, i, j: the calls
         n_bins:dict, # {chrom: bins}
