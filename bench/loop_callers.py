@@ -152,7 +152,7 @@ def peer_env(name:str)->str|None:
 def child(argv:list)->tuple[float, float, int]:
     "Run `argv`; wall seconds, peak memory (MB) of that process, exit status."
     t = time.time()
-    p = subprocess.Popen(argv)
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL)   # the rows' own progress bars stay out of the table
     _, status, ru = os.wait4(p.pid, 0)
     return time.time() - t, ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 

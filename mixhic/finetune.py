@@ -34,7 +34,8 @@ SCHEDULES = ('fit', 'one_cycle', 'fine_tune')
 @dataclass
 class FinetuneCfg:
     "Settings of a fine-tuning run."
-    task:str = 'loops'            # the task: 'maps', 'loops' or 'expr' ('expression'), or any registered task
+    task:str = 'loops'            # the task: 'maps', 'loops' (genome-wide loop calling), 'loop_windows' (the paper's
+                                  # window classifier) or 'expr' ('expression'), or any registered task
     variant:str|None = None       # inputs: 'bimodal', 'hic', 'tracks' or 'infer' (those the task takes)
                                   # (None: the paper's for the task)
     preset:str = 'tiny'           # model size when not pre-trained: 'tiny' (CPU, teaching) or 'paper'

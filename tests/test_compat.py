@@ -56,7 +56,7 @@ def test_pretrain_checkpoint_embeds(old_store):
 def test_loops_checkpoint_predicts(old_store):
     from mixhic.finetune import load_task_model, window_fn
     model, ck = load_task_model(FIX/'loops.pt')
-    assert ck['task'] == 'loops'
+    assert ck['task'] == 'loops' and ck.task == 'loop_windows' and model.task == 'loop_windows'   # saved before loop calling
     lp = old_store.table('loops')
     lp = lp[lp.status == 'ok'].head(8)
     wins = [old_store.window(r.chrom, r.a - 25, r.b - 25) for r in lp.itertuples()]
