@@ -18,18 +18,18 @@ def test_ablate_table(runs):
     assert sorted(tab.index) == ['baseline', 'bimodal (scratch)', 'hic (scratch)']
     assert [c for c in tab.columns] == [('loop_windows', 'auroc'), ('loop_windows', 'auprc'), ('loop_windows', 'f1')]
     assert tab.loc['baseline'].notna().all() and 'bimodal (scratch)' in stdout
-    assert (out/'loops-bimodal-scratch'/'best.pt').exists() and (out/'loops-hic-scratch'/'best.pt').exists()
+    assert (out/'loop_windows-bimodal-scratch'/'best.pt').exists() and (out/'loop_windows-hic-scratch'/'best.pt').exists()
 
 def test_perturb(runs, tmp_path, synth_store):
     out, _ = runs
-    r = run_cli(['perturb', synth_store, '--model', out/'loops-bimodal-scratch'/'best.pt', '--which', 'valid', '--ratios', '1,0.5,0', '--out', tmp_path/'p.csv'])
+    r = run_cli(['perturb', synth_store, '--model', out/'loop_windows-bimodal-scratch'/'best.pt', '--which', 'valid', '--ratios', '1,0.5,0', '--out', tmp_path/'p.csv'])
     assert r.returncode == 0, r.stderr
     df = pd.read_csv(tmp_path/'p.csv')
     assert df.ratio.tolist() == [1.0, 0.5, 0.0] and df.mean_change.iloc[0] == pytest.approx(0, abs=1e-6)
     assert df.recall.between(0, 1).all() and (df.loops == df.loops.iloc[0]).all() and df.loops.iloc[0] > 3
-    r = run_cli(['perturb', synth_store, '--model', out/'loops-hic-scratch'/'best.pt', '--which', 'valid', '--out', tmp_path/'q.csv'])
+    r = run_cli(['perturb', synth_store, '--model', out/'loop_windows-hic-scratch'/'best.pt', '--which', 'valid', '--out', tmp_path/'q.csv'])
     assert r.returncode == 1 and 'reads no tracks' in r.stderr and not (tmp_path/'q.csv').exists()
-    r = run_cli(['perturb', synth_store, '--model', out/'loops-bimodal-scratch'/'best.pt', '--ratios', '1,x', '--out', tmp_path/'q.csv'])
+    r = run_cli(['perturb', synth_store, '--model', out/'loop_windows-bimodal-scratch'/'best.pt', '--ratios', '1,x', '--out', tmp_path/'q.csv'])
     assert r.returncode == 1 and '--ratios expects numbers' in r.stderr
 
 def test_attenuate_anchors_fraction_and_width():
@@ -45,12 +45,12 @@ def test_attenuate_anchors_fraction_and_width():
 
 def test_robust(runs, tmp_path, synth_store):
     out, _ = runs
-    r = run_cli(['robust', synth_store, '--model', out/'loops-hic-scratch'/'best.pt', '--which', 'valid', '--noise', 'dropout,saltpepper',
+    r = run_cli(['robust', synth_store, '--model', out/'loop_windows-hic-scratch'/'best.pt', '--which', 'valid', '--noise', 'dropout,saltpepper',
                  '--rates', '0,0.5', '--out', tmp_path/'r.csv'])
     assert r.returncode == 0, r.stderr
     df = pd.read_csv(tmp_path/'r.csv')
     assert len(df) == 4 and set(df.noise) == {'dropout', 'saltpepper'}
     clean = df[df.rate == 0]
     assert clean.auroc.nunique() == 1                                   # no noise: the same result whatever the kind
-    r = run_cli(['robust', synth_store, '--model', out/'loops-hic-scratch'/'best.pt', '--noise', 'pink', '--out', tmp_path/'s.csv'])
+    r = run_cli(['robust', synth_store, '--model', out/'loop_windows-hic-scratch'/'best.pt', '--noise', 'pink', '--out', tmp_path/'s.csv'])
     assert r.returncode == 1 and "unknown Hi-C noise 'pink'" in r.stderr
