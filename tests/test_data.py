@@ -25,7 +25,7 @@ def test_sample_equals_store_window(st):
         np.testing.assert_array_equal(hic[0].numpy(), want_hic)
         np.testing.assert_array_equal(trk.numpy(), want_trk)
 
-@pytest.mark.parametrize('kind', ['pretrain', 'loops', 'expr'])
+@pytest.mark.parametrize('kind', ['pretrain', 'loop_windows', 'expr'])   # loop calling's samples: 14a
 def test_every_kind_samples_equal_store(st, kind):
     for ds in make_datasets(st, kind):
         for k in range(min(len(ds), 5)):

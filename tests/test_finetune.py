@@ -23,7 +23,7 @@ def test_finetune_tasks(synth_store, tmp_path, task, variant):
     res = finetune(synth_store, tmp_path/'run', FinetuneCfg(task, variant, epochs=2, bs=16), SPLIT, plot=False, device='cpu')
     m = res['metrics']
     assert set(m) == {'valid/mixhic', 'valid/baseline'}          # no test chromosome in this split: no test rows
-    key = {'loops': 'auroc', 'maps': 'scc', 'expr': 'pearson_gene'}[task]
+    key = {'loop_windows': 'auroc', 'maps': 'scc', 'expr': 'pearson_gene'}[task]
     assert np.isfinite(m['valid/mixhic'][key]) and np.isfinite(m['valid/baseline'][key if task == 'loop_windows' else 'r2'])
     rows = list(csv.DictReader(open(tmp_path/'run'/'metrics.csv')))
     assert [(r['split'], r['predictor']) for r in rows] == [('valid', 'mixhic'), ('valid', 'baseline')]
@@ -142,7 +142,7 @@ def test_predict_cli(synth_store, synth, tmp_path):
     assert clr.bins()[['chrom', 'start', 'end']][:].equals(src.bins()[['chrom', 'start', 'end']][:])
     pix = clr.pixels(join=True)[:]
     assert set(pix.chrom1) == {'chr2'} and (pix['count'] > 0).all() and len(pix) > 1000
-    r = run_cli(['predict', 'loops', synth_store, '--model', ck['loops'], '--out', tmp_path/'calls.bedpe', '--chroms', 'chr2',
+    r = run_cli(['predict', 'loops', synth_store, '--model', ck['loop_windows'], '--out', tmp_path/'calls.bedpe', '--chroms', 'chr2',
                  '--threshold', '0', '--max-dist-bp', '100000'])
     assert r.returncode == 0, r.stderr
     calls, _ = read_bedpe(tmp_path/'calls.bedpe', Store(synth_store).chromsizes)
@@ -153,5 +153,5 @@ def test_predict_cli(synth_store, synth, tmp_path):
     assert len(g) > 20 and np.isfinite(g.pred).all()
     bw = pyBigWig.open(str(tmp_path/'expr.bw'))
     assert set(bw.chroms()) == {'chr1', 'chr2'} and np.isfinite(bw.stats('chr1', 0, 1_000_000)[0])
-    r = run_cli(['predict', 'maps', synth_store, '--model', ck['loops'], '--out', tmp_path/'x.cool'])
-    assert r.returncode == 1 and 'is a loops model' in r.stderr and not (tmp_path/'x.cool').exists()
+    r = run_cli(['predict', 'maps', synth_store, '--model', ck['loop_windows'], '--out', tmp_path/'x.cool'])
+    assert r.returncode == 1 and 'is a loop_windows model' in r.stderr and not (tmp_path/'x.cool').exists()
