@@ -194,7 +194,8 @@ def enrichment22(calls:Path)->dict:
     out = {}
     for name in ('dnase', 'atac'):
         bw = pyBigWig.open(str(k562_inputs()[1][name]))
-        v = np.nan_to_num(np.array(bw.stats('chr22', 0, st.n_bins['chr22'] * st.res, nBins=st.n_bins['chr22']), dtype=float))
+        n = st.n_bins['chr22']
+        v = np.nan_to_num(np.array(bw.stats('chr22', 0, int(bw.chroms('chr22')), nBins=n), dtype=float))
         out[name] = anchor_enrichment({'chr22': v}, C)['enrichment']
     return out
 
