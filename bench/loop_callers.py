@@ -94,20 +94,13 @@ def row_oe(st_path:Path, calls:Path, epochs:int):
     import pandas as pd
     from mixhic.store import Store
     from mixhic.data import block_spans
-    from mixhic.tasks.loop_calls import store_oe, band_peaks, _labels_in
+    from mixhic.tasks.loop_calls import chrom_stats, band_mean, band_peaks, _labels_in
     from mixhic.metrics import best_call_threshold
-    from mixhic.predict import write_bedpe
+    from mixhic.predict import write_bedpe, untransform
     st = Store(st_path)
-    n, k = st.n_bins[CHROM], st.cfg.max_dist_bins + 1
-    oe = store_oe(st)
-    band = np.full((n, k), np.nan)
-    for r in range(0, n, 500):
-        blk = oe(CHROM, r, min(r + 500, n), r, min(r + 500 + k, n))
-        for d in range(k):
-            rows = np.arange(r, min(r + 500, n))
-            ok = rows + d < min(r + 500 + k, n)
-            band[rows[ok], d] = blk[(rows - r)[ok], (rows + d - r)[ok]]
-    pk = band_peaks(np.log1p(band))
+    k = st.cfg.max_dist_bins + 1
+    oe = untransform(st.band(CHROM)[:, :k], st.transform_info(CHROM)) / chrom_stats(st, CHROM)[0][:k]
+    pk = band_peaks(np.log1p(band_mean(st, CHROM, oe, np.ones_like(oe))))   # masked as mixhic's calls are
     parts = []
     for split, test in folds(st):
         vlo, vhi = block_spans(st, CHROM, split)['valid']

@@ -380,17 +380,15 @@ def _evaluate(a):
     print(_metric_lines(rows))
     print(f"wrote {out}: metrics.json, metrics.csv, evaluation.png")
 
-_SCORE_CALLS = 'mixhic.tasks.loop_calls:evaluate_calls'
-
 def _evaluate_calls(a):
     "`evaluate --calls`: a BEDPE's scores, APA picture and anchor enrichment in --out."
-    import importlib, json
+    import json
     import matplotlib.pyplot as plt
     from mixhic.metrics import plot_apa
     from mixhic.train import save_figure
     from mixhic.core import atomic_path
-    mod, fn = _SCORE_CALLS.split(':')
-    res = getattr(importlib.import_module(mod), fn)(a.store, a.calls, a.labels)
+    from mixhic.tasks.loop_calls import evaluate_calls
+    res = evaluate_calls(a.store, a.calls, a.labels)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     keep = {k: res[k] for k in ('scores', 'apa_score', 'apa_pairs', 'enrichment')}
@@ -486,9 +484,8 @@ def _expr_kw(a, ck, st, model)->dict: return dict(out_tsv=a.out)
 
 # what each writer needs besides its flags, and the line it prints (keyed by the writer, not by a task name)
 _PREDICT_KW = {'predict_maps': _maps_kw, 'predict_loops': _loops_kw, 'call_loops': _loops_kw, 'predict_expression': _expr_kw}
-_PREDICT_SAID = {'predict_maps': lambda a, out, kw: f"wrote {out}",
-                 'predict_loops': lambda a, df, kw: f"wrote {a.out}: {len(df):,} loops at probability >= {kw['threshold']:.3g}",
-                 'call_loops': lambda a, df, kw: f"wrote {a.out}: {len(df):,} loops at probability >= {kw['threshold']:.3g}",
+_said_loops = lambda a, df, kw: f"wrote {a.out}: {len(df):,} loops at probability >= {kw['threshold']:.3g}"
+_PREDICT_SAID = {'predict_maps': lambda a, out, kw: f"wrote {out}", 'predict_loops': _said_loops, 'call_loops': _said_loops,
                  'predict_expression': lambda a, g, kw: f"wrote {a.out}: {len(g):,} genes" + (f"; {a.out_bw}" if a.out_bw else '')}
 
 # %% ../nbs/17_cli.ipynb #a762b781
