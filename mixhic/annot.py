@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 from .core import *
 
 # %% auto #0
-__all__ = ['read_bedpe', 'loop_bins', 'read_genes', 'distance_matched_negatives']
+__all__ = ['BEDPE_COLS', 'read_bedpe', 'loop_bins', 'read_genes', 'distance_matched_negatives']
 
 # %% ../nbs/03_annot.ipynb #11029a21
 def _bad(errors, report, key, msg):
@@ -33,18 +33,24 @@ def _is_num(s:str)->bool:
     except ValueError: return False
     return True
 
+def _is_header(fields:list)->bool:
+    "Whether BEDPE `fields` are a header line: none of its coordinate columns (2, 3, 5, 6) holds a number."
+    return not any(_is_num(fields[k]) for k in (1, 2, 4, 5) if k < len(fields))
+
 def _map_chrom(c, by_key):
     return by_key.get(chrom_key(c))
 
 # %% ../nbs/03_annot.ipynb #59f1cae5
-def read_bedpe(path, # BEDPE file: chrom1 start1 end1 chrom2 start2 end2 [extra columns], header lines tolerated
+BEDPE_COLS = ['chrom1', 'start1', 'end1', 'chrom2', 'start2', 'end2']   # the field's names (cooltools, bioframe, Peakachu)
+
+def read_bedpe(path, # BEDPE file: chrom1 start1 end1 chrom2 start2 end2 [name [score ...]], '#' or column-name header
                chromsizes:dict, # {name: length} of the Hi-C map: names are reconciled to these, ends checked
                errors:str='raise', # 'raise' on the first bad row, or 'skip' bad rows (counted in the report)
-              )->tuple[pd.DataFrame, dict]: # loops (chrom start1 end1 start2 end2 + extra), {reason: rows dropped}
+              )->tuple[pd.DataFrame, dict]: # loops (BEDPE_COLS + name/score/extra columns + chrom), {reason: rows dropped}
     "Read intra-chromosomal loops from BEDPE `path`, with anchor 1 upstream of anchor 2."
     p = check_file(path, 'loops file')
     rows = [(n, r.split()) for n, r in _data_lines(p)]
-    if rows and not _is_num(rows[0][1][1] if len(rows[0][1]) > 1 else ''): rows = rows[1:]   # a header line without '#'
+    if rows and _is_header(rows[0][1]): rows = rows[1:]   # a column-name line without '#': no number where numbers go
     if not rows: raise ValueError(f"loops file {p} holds no loops (empty or only header lines)")
     short = next(((n, len(f)) for n, f in rows if len(f) < 6), None)
     if short:
@@ -53,14 +59,15 @@ def read_bedpe(path, # BEDPE file: chrom1 start1 end1 chrom2 start2 end2 [extra 
     df = pd.DataFrame([f[:n_cols] for _, f in rows])
     for k in (1, 2, 4, 5): df[k] = pd.to_numeric(df[k], errors='coerce')
     lines = np.array([n for n, _ in rows])
+    raw = {k: [f[k] for _, f in rows] for k in (1, 2, 4, 5)}
     by_key = {chrom_key(c): c for c in chromsizes}
     report, keep, out_chrom = {}, np.ones(len(df), bool), []
     for r, (c1, s1, e1, c2, s2, e2) in enumerate(df.iloc[:, :6].itertuples(index=False)):
         where = f"loops file {p} line {lines[r]}"
         m1, m2 = _map_chrom(c1, by_key), _map_chrom(c2, by_key)
         if not all(np.isfinite(x) and float(x).is_integer() for x in (s1, e1, s2, e2)):
-            _bad(errors, report, 'bad_coordinate',
-                 f"{where}: coordinates must be integers, found {s1}, {e1}, {s2}, {e2}")
+            found = ', '.join(raw[k][r] for k in (1, 2, 4, 5))
+            _bad(errors, report, 'bad_coordinate', f"{where}: coordinates must be integers, found {found}")
         elif m1 is None or m2 is None:
             bad = c1 if m1 is None else c2
             _bad(errors, report, 'unknown_chrom',
@@ -82,7 +89,8 @@ def read_bedpe(path, # BEDPE file: chrom1 start1 end1 chrom2 start2 end2 [extra 
     a1, a2 = df.iloc[:, 1:3].to_numpy(np.int64), df.iloc[:, 4:6].to_numpy(np.int64)
     swap = a1.sum(1) > a2.sum(1)                      # order anchors: anchor 1 upstream (some files mix orders)
     a1[swap], a2[swap] = a2[swap].copy(), a1[swap].copy()
-    out = pd.DataFrame({'chrom': out_chrom, 'start1': a1[:, 0], 'end1': a1[:, 1], 'start2': a2[:, 0], 'end2': a2[:, 1]})
+    out = pd.DataFrame({'chrom1': out_chrom, 'start1': a1[:, 0], 'end1': a1[:, 1],
+                        'chrom2': out_chrom, 'start2': a2[:, 0], 'end2': a2[:, 1]})
     extra = df.iloc[:, 6:].copy()
     for c in extra:   # numeric extra columns (scores, counts, q-values) as numbers, others as text
         num = pd.to_numeric(extra[c], errors='coerce')
@@ -91,16 +99,18 @@ def read_bedpe(path, # BEDPE file: chrom1 start1 end1 chrom2 start2 end2 [extra 
     if n_cols == 7: names = ['score' if pd.api.types.is_numeric_dtype(extra.iloc[:, 0]) else 'name']
     else: names = ['name', 'score'][:n_cols - 6] + [f'col{k + 1}' for k in range(8, n_cols)]
     extra.columns = names
-    return pd.concat([out, extra.reset_index(drop=True)], axis=1), report
+    out = pd.concat([out, extra.reset_index(drop=True)], axis=1)
+    return out.assign(chrom=out.chrom1), report   # `chrom`: both anchors' chromosome, last so columns 1-8 stay BEDPE
 
 # %% ../nbs/03_annot.ipynb #e93fc95e
-def loop_bins(loops:pd.DataFrame, # from `read_bedpe`
+def loop_bins(loops:pd.DataFrame, # from `read_bedpe` (or any frame with chrom or chrom1, start1, end1, start2, end2)
               res:int, # Hi-C bin size (bp)
              )->pd.DataFrame: # columns chrom, a, b (anchor bins, a <= b)
     "Hi-C bins `a`, `b` of the anchor midpoints of each loop at resolution `res`."
     a = ((loops.start1 + loops.end1) // 2 // res).to_numpy(np.int64)
     b = ((loops.start2 + loops.end2) // 2 // res).to_numpy(np.int64)
-    return pd.DataFrame({'chrom': loops.chrom.to_numpy(), 'a': np.minimum(a, b), 'b': np.maximum(a, b)})
+    chrom = loops['chrom'] if 'chrom' in loops else loops['chrom1']
+    return pd.DataFrame({'chrom': chrom.to_numpy(), 'a': np.minimum(a, b), 'b': np.maximum(a, b)})
 
 # %% ../nbs/03_annot.ipynb #949c6002
 _CHROM_COLS = ('chrom', 'chr', 'chromosome', 'seqnames')
@@ -118,11 +128,43 @@ def _pick(cols, exact, prefix, what, p, given):
     raise ValueError(f"gene table {p}: several {what} columns ({', '.join(hits)}); "
                      "choose one (e.g. --gene-cols)")
 
+def _row_lines(p:Path, n_rows:int)->np.ndarray:
+    "File line numbers of the `n_rows` rows pandas read from table `p` (header first, blank lines skipped)."
+    with open(p) as f: nums = [n for n, l in enumerate(f, 1) if l.strip()][1:]
+    return np.array(nums if len(nums) == n_rows else range(2, n_rows + 2))   # a quoted line break: row order
+
+def _check_values(df:pd.DataFrame, col:str, ok:np.ndarray, lines:np.ndarray, p, errors:str, report:dict)->np.ndarray:
+    "Rows of `ok` whose `col` is a finite number or missing (empty, NA); text or infinities raise or are skipped."
+    raw = df[col]
+    num = pd.to_numeric(raw, errors='coerce').astype(np.float64)
+    bad = ok & ((raw.notna() & num.isna()) | np.isinf(num)).to_numpy()
+    if not bad.any(): return ok
+    r = int(np.flatnonzero(bad)[0])
+    _bad(errors, report, 'bad_value', f"gene table {p} line {lines[r]}: {col} value {str(raw.iloc[r])!r} is not a "
+         f"finite number ({int(bad.sum())} such rows); leave a missing value empty or NA")
+    report['bad_value'] = int(bad.sum())
+    return ok & ~bad
+
+def _check_names(names:pd.Series, ok:np.ndarray, lines:np.ndarray, p, col:str, errors:str, report:dict)->np.ndarray:
+    "Rows of `ok` whose gene name is new; a repeated name raises, or (skip) only its first row is kept."
+    named = names.notna().to_numpy() & ok
+    dup = named & names.where(named).duplicated(keep=False).to_numpy()
+    if not dup.any(): return ok
+    later = dup & names.where(dup).duplicated(keep='first').to_numpy()
+    ex = [f"{n} (lines {', '.join(str(l) for l in lines[dup & (names == n).to_numpy()][:4])})"
+          for n in pd.unique(names[dup])[:5]]
+    _bad(errors, report, 'duplicate_name',
+         f"gene table {p}: {int(later.sum())} rows repeat a gene name of column {col}: {'; '.join(ex)}; "
+         "give each gene one row, choose a column of unique names (name_col, --gene-cols), "
+         "or skip bad rows to keep the first of each")
+    report['duplicate_name'] = int(later.sum())
+    return ok & ~later
+
 def read_genes(path, # gene table (tab, comma or space separated) with a header line
                chromsizes:dict, # {name: length} of the Hi-C map: names are reconciled to these
                chrom_col:str|None=None, # column of chromosome names (default: found by name)
                tss_col:str|None=None, # column of 0-based TSS positions (default: found by name)
-               name_col:str|None=None, # column of gene names (default: found by name, else row numbers)
+               name_col:str|None=None, # column of gene names, unique (default: found by name, else row numbers)
                value_col:str|None=None, # column of the per-gene target, kept as `value` (default: 'expression')
                errors:str='raise', # 'raise' on the first bad row, or 'skip' bad rows (counted in the report)
               )->tuple[pd.DataFrame, dict]: # genes (chrom tss name [strand] [value] + numeric columns), report
@@ -134,6 +176,7 @@ def read_genes(path, # gene table (tab, comma or space separated) with a header 
     except pd.errors.EmptyDataError:
         raise ValueError(f"gene table {p} is empty; expected a header line and one row per gene") from None
     if not len(df): raise ValueError(f"gene table {p} has no rows")
+    lines_all = _row_lines(p, len(df))
     cols = list(df.columns)
     cc = _pick(cols, _CHROM_COLS, 'chr_', 'chromosome', p, chrom_col)
     tc = _pick(cols, _TSS_COLS, 'tss_', 'TSS', p, tss_col)
@@ -153,6 +196,7 @@ def read_genes(path, # gene table (tab, comma or space separated) with a header 
         report['no_position'] = int(na.sum())
         log.info(f"gene table {p}: {int(na.sum())} rows without a chromosome or TSS are left out")
         df = df[~na]
+    lines = lines_all[df.index.to_numpy()]
     by_key = {chrom_key(c): c for c in chromsizes}
     chrom = df[cc].astype(str).map(lambda c: by_key.get(chrom_key(c)))
     unknown = chrom.isna()
@@ -172,6 +216,8 @@ def read_genes(path, # gene table (tab, comma or space separated) with a header 
              f"(0..{int(lens.iloc[r]):,}); wrong assembly?")
         if errors != 'raise': report['past_end'] = int(off.sum())
     ok = (~unknown & ~off).to_numpy()
+    if value_col is not None: ok = _check_values(df, value_col, ok, lines, p, errors, report)
+    if nc is not None: ok = _check_names(df[nc], ok, lines, p, nc, errors, report)
     out = pd.DataFrame({'chrom': chrom[ok].to_numpy(), 'tss': tss[ok].to_numpy(),
                         'name': df[nc][ok].astype(str).to_numpy() if nc else np.arange(len(df))[ok].astype(str)})
     if 'strand' in cols: out['strand'] = df['strand'][ok].to_numpy()

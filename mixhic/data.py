@@ -35,6 +35,20 @@ class Split:
         self.block_order = tuple(self.block_order)
         if sorted(self.block_order) != ['test', 'train', 'valid']:
             raise ValueError(f"Split.block_order must name 'train', 'valid' and 'test' once each, got {self.block_order}")
+        for k in ('valid', 'test', 'train'):   # one name given as a string is one chromosome, not its letters
+            if isinstance(getattr(self, k), str): setattr(self, k, (getattr(self, k),))
+        self._check_disjoint()
+
+    def _check_disjoint(self):
+        "Refuse a chromosome named in two splits (a test chromosome seen in training or validation leaks)."
+        named = [('valid', self.valid), ('test', self.test)] + ([('train', self.train)] if self.train is not None else [])
+        for n, (a, ca) in enumerate(named):
+            for b, cb in named[n + 1:]:
+                kb = {chrom_key(x): str(x) for x in cb}
+                both = [str(c) if str(c) == kb[chrom_key(c)] else f"{c}/{kb[chrom_key(c)]}" for c in ca if chrom_key(c) in kb]
+                if both:
+                    raise ValueError(f"Split: chromosome(s) {', '.join(both)} are both {a} and {b} "
+                                     f"({a}={tuple(ca)}, {b}={tuple(cb)}); each chromosome belongs to one split")
 
     @classmethod
     def from_dict(cls, d:dict)->Split:

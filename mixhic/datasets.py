@@ -5,13 +5,14 @@
 # %% ../nbs/18_datasets.ipynb #fddc3365
 from __future__ import annotations
 import difflib, hashlib, http.client, os, urllib.error, urllib.parse, urllib.request
+from functools import partial
 from pathlib import Path
 import pandas as pd
 from .core import log, atomic_path
 
 # %% auto #0
-__all__ = ['COLUMNS', 'KINDS', 'ASSEMBLIES', 'CHUNK_BYTES', 'check_registry', 'registry', 'info', 'register', 'cache_root',
-           'fetch', 'real_data', 'get']
+__all__ = ['COLUMNS', 'KINDS', 'ASSEMBLIES', 'CHUNK_BYTES', 'check_registry', 'registry', 'write_registry', 'read_registry',
+           'info', 'register', 'cache_root', 'is_offline', 'fetch', 'real_data', 'get', 'derived', 'prepare']
 
 # %% ../nbs/18_datasets.ipynb #28065ca3
 def _gh(repo:str, commit:str, path:str)->str: return f"https://raw.githubusercontent.com/{repo}/{commit}/{path}"
@@ -68,6 +69,11 @@ _REGISTRY = [
      'sha256:f54f11fc31b9f84ae054755a683cbc02f4fb7fd499347c4f59a1c4572c703f34', 'hg38', 'any', None,
      '517 chr22 genes, RefSeq-curated collapsed gene bounds (BED with header)',
      f'https://github.com/{_ABC}', _K22 + 'RefSeqCurated.170308.bed.CollapsedGeneBounds.chr22.hg38.bed'),
+  _r('k562_rnaseq_tpm', 'genes',
+     _gh(_ABC, '23bde6b1dde546ee15a44392cc414a0c1ae47c19', 'example_chr22/input_data/Expression/K562.ENCFF934YBO.TPM.txt'),
+     807_068, 'sha256:6e323746386cba187c03f0a085a79f1276662c947fd247a2e61a8ca84824cc1b', 'hg38', 'K562', None,
+     'K562 RNA-seq gene TPM (ENCODE ENCFF934YBO), genome-wide, 57,820 rows keyed by symbol (2,055 symbols repeat)',
+     'https://www.encodeproject.org/files/ENCFF934YBO/', _K22 + 'K562.ENCFF934YBO.TPM.txt'),
   _r('hg19_genes', 'genes', _gh(_ABC, _ABC_HEAD, 'reference/hg19/CollapsedGeneBounds.hg19.bed'), 1_343_877,
      'sha256:878a30ef4ecab079c9962d2a27a313fd250e6f47717b855045b07dc2b0bfb29c', 'hg19', 'any', None,
      '20,629 collapsed gene bounds with Ensembl IDs, genome-wide (BED with header)',
@@ -186,20 +192,42 @@ def _fname(url:str)->str: return urllib.parse.unquote(Path(urllib.parse.urlparse
 # %% ../nbs/18_datasets.ipynb #696ace4e
 _USER = {}   # name -> row, added with `register` in this session
 
+def _read_tsv(path)->pd.DataFrame:
+    p = Path(path).expanduser()
+    if not p.is_file(): raise FileNotFoundError(f"registry file not found: {p}")
+    return pd.read_csv(p, sep='\t', dtype={'checksum': str, 'local': str, 'notes': str, 'source': str})
+
+def _typed(df:pd.DataFrame)->pd.DataFrame:
+    "Registry `df` with its column types: whole numbers (or <NA>) for sizes and resolutions, text ('' if none) for the rest."
+    for c in ('size_bytes', 'res'): df[c] = df[c].astype('Int64')
+    for c in ('checksum', 'notes', 'source', 'local'): df[c] = df[c].fillna('').astype(str)
+    return df
+
 def registry(extra=None, # more rows: a DataFrame or a TSV file with the registry's columns
             )->pd.DataFrame:
     "The data-set registry: one row per public file; `extra` rows are checked and appended."
     rows = _REGISTRY + list(_USER.values())
     df = pd.DataFrame(rows, columns=COLUMNS)
     if extra is not None:
-        if not isinstance(extra, pd.DataFrame):
-            p = Path(extra).expanduser()
-            if not p.is_file(): raise FileNotFoundError(f"registry file not found: {p}")
-            extra = pd.read_csv(p, sep='\t', dtype={'checksum': str, 'local': str, 'notes': str, 'source': str})
+        if not isinstance(extra, pd.DataFrame): extra = _read_tsv(extra)
         df = pd.concat([df, extra.reindex(columns=COLUMNS)], ignore_index=True)
-    for c in ('size_bytes', 'res'): df[c] = df[c].astype('Int64')
-    for c in ('checksum', 'notes', 'source', 'local'): df[c] = df[c].fillna('').astype(str)
-    return check_registry(df)
+    return check_registry(_typed(df))
+
+# %% ../nbs/18_datasets.ipynb #ec67782b
+def write_registry(path, # the TSV file to write, e.g. data/registry.tsv of a clone
+                   reg:pd.DataFrame|None=None, # the table (default: the built-in rows, `registry()`)
+                  )->Path:
+    "Write registry `reg` to the tab-separated file `path` (atomically), one row per data set; return the path."
+    reg = check_registry(registry() if reg is None else reg)
+    bad = [(r, c) for r in reg.itertuples() for c in COLUMNS if any(ch in str(getattr(r, c)) for ch in '\t\n')]
+    if bad: raise ValueError(f"registry row {bad[0][0].name!r}: column {bad[0][1]} holds a tab or a line break")
+    with atomic_path(Path(path), what='registry') as tmp: reg[COLUMNS].to_csv(tmp, sep='\t', index=False)
+    return Path(path)
+
+def read_registry(path, # a TSV file written by `write_registry` (or by hand, with the registry's columns)
+                 )->pd.DataFrame:
+    "The registry table of TSV file `path` alone (no built-in rows), checked like `registry()`'s."
+    return check_registry(_typed(_read_tsv(path).reindex(columns=COLUMNS)))
 
 # %% ../nbs/18_datasets.ipynb #1f8b3db1
 def info(name:str, # a data-set name from `registry()`
@@ -300,6 +328,21 @@ def _download(name:str, row:dict, dst:Path, algo:str, progress:bool, timeout:flo
                 n += len(b)
     return n, h.hexdigest()
 
+def is_offline(offline:bool|None=None, # an explicit choice, or None: $MIXHIC_OFFLINE decides
+              )->bool:
+    "Whether to stay off the network: `offline`, else whether $MIXHIC_OFFLINE is set (to anything but '' or '0')."
+    if offline is not None: return bool(offline)
+    return os.environ.get('MIXHIC_OFFLINE', '') not in ('', '0')
+
+def _offline_copy(name:str, row:dict)->Path:
+    "The verified local copy of `name`, for a fetch that must not download; a ConnectionError saying so if it has none."
+    if not row.get('local'):
+        raise ConnectionError(f"offline ($MIXHIC_OFFLINE is set, or offline=True): {name!r} is not downloaded from "
+                              f"{row['url']}, and it has no local copy under real_data() nor a verified cached copy; "
+                              "fetch it where there is a network (offline=False, MIXHIC_OFFLINE unset)")
+    log.info(f"{name}: offline, using the local copy real_data()/{row['local']}")
+    return _local_copy(name, row)
+
 def fetch(name:str, # a data-set name from the registry
           cache_dir=None, # download folder (default: $MIXHIC_DATA_CACHE, else ~/.cache/mixhic)
           progress:bool=True, # show a fastprogress bar while downloading
@@ -307,6 +350,7 @@ def fetch(name:str, # a data-set name from the registry
           check:bool=True, # refuse a data set that has no registered checksum (False: download it and log its sha256)
           reg=None, # registry DataFrame or TSV path (default: `registry()`)
           timeout:float=60, # seconds to wait for the server before giving up
+          offline:bool|None=None, # never use the network: a verified cached or local copy (None: when $MIXHIC_OFFLINE is set)
          )->Path:
     "Download data set `name` into `cache_dir` (once), verify its size and checksum, and return its path."
     reg = registry(reg) if reg is not None and not isinstance(reg, pd.DataFrame) else reg
@@ -326,6 +370,7 @@ def fetch(name:str, # a data-set name from the registry
             log.info(f"{name}: using the cached {dest}")
             return dest
         log.warning(f"{name}: cached {dest} has {algo}:{got}, not {algo}:{want}; downloading it again")
+    if is_offline(offline) and urllib.parse.urlparse(str(row['url'])).scheme != 'file': return _offline_copy(name, row)
     with atomic_path(dest, what='download') as tmp:
         n, got = _download(name, row, tmp, algo or 'sha256', progress, timeout)
         if row.get('size_bytes') is not None and n != row['size_bytes']:
@@ -373,12 +418,11 @@ def get(name:str, # a data-set name from the registry
     "Path of data set `name`: cached or fetched, else (no network, or `offline`) its verified copy under `real_data()`."
     reg = registry(reg) if reg is not None and not isinstance(reg, pd.DataFrame) else reg
     row = info(name, reg)
-    if offline is None: offline = os.environ.get('MIXHIC_OFFLINE', '') not in ('', '0')
-    if offline:
+    if is_offline(offline):
         if not row['local']:
             raise ValueError(f"{name!r} has no local copy under real_data(); fetch it with a network (offline=False)")
         return _local_copy(name, row)
-    try: return fetch(name, cache_dir, progress=progress, reg=reg, timeout=timeout)
+    try: return fetch(name, cache_dir, progress=progress, reg=reg, timeout=timeout, offline=False)
     except ConnectionError as e:
         if not row['local']: raise
         p = _local_copy(name, row)
@@ -393,3 +437,127 @@ def _local_copy(name:str, row:dict)->Path:
     if got != want:
         raise ValueError(f"the local copy {p} of {name!r} has {algo}:{got}, not the registered {algo}:{want}")
     return p
+
+# %% ../nbs/18_datasets.ipynb #c1ac10f9
+def _cool_digest(path, # a .cool file
+                )->str:
+    "sha256 of a cooler's content (chromosomes, bins, pixels), not of its bytes: a .cool embeds its creation date."
+    import cooler, numpy as np
+    clr, h = cooler.Cooler(str(path)), hashlib.sha256()
+    ch, b, p = clr.chroms()[:], clr.bins()[['start', 'end']][:], clr.pixels()[:]
+    h.update('\t'.join(ch.name.astype(str)).encode())
+    for a in (ch.length, b.start, b.end, p.bin1_id, p.bin2_id): h.update(np.ascontiguousarray(a, np.int64).tobytes())
+    h.update(np.ascontiguousarray(p['count'], np.float64).tobytes())
+    return h.hexdigest()
+
+def _dump_to_cool(ins:list, out:Path, chromsizes:dict, res:int, assembly:str):
+    "A Juicer dump `ins[0]` (bin1 bp, bin2 bp, count; one chromosome) as an upper-triangle .cool of raw counts."
+    import cooler, numpy as np
+    (chrom, size), = chromsizes.items()
+    d = pd.read_csv(ins[0], sep='\t', header=None, names=['a', 'b', 'count'])
+    i, j = (d.a // res).to_numpy(np.int64), (d.b // res).to_numpy(np.int64)
+    pix = pd.DataFrame({'bin1_id': np.minimum(i, j), 'bin2_id': np.maximum(i, j), 'count': d['count'].to_numpy()})
+    pix = pix.groupby(['bin1_id', 'bin2_id'], as_index=False, sort=True)['count'].sum()
+    if (pix['count'] % 1 == 0).all(): pix['count'] = pix['count'].astype(np.int64)
+    bins = cooler.util.binnify(pd.Series(chromsizes), res)
+    cooler.create_cooler(str(out), bins, pix, ordered=True, assembly=assembly,
+                         metadata={'note': 'raw counts, no balancing weights', 'made_by': 'mixhic.datasets.prepare'})
+
+def _counts_to_bigwig(ins:list, out:Path, chromsizes:dict):
+    "A bedGraph of reads per region `ins[0]` as a bigWig of reads per kb (reads x 1000 / region length)."
+    import pyBigWig
+    b = pd.read_csv(ins[0], sep='\t', header=None, names=['chrom', 'start', 'end', 'n'])
+    bw = pyBigWig.open(str(out), 'w')
+    bw.addHeader(list(chromsizes.items()))
+    bw.addEntries(b.chrom.tolist(), b.start.tolist(), ends=b.end.tolist(), values=(b.n * 1000 / (b.end - b.start)).astype(float).tolist())
+    bw.close()
+
+def _genes_with_tpm(ins:list, out:Path, tpm_col:str):
+    "Genes of BED `ins[0]` with their 0-based TSS and the TPM of table `ins[1]` (symbol, TPM; first of a repeated symbol)."
+    import numpy as np
+    g = pd.read_csv(ins[0], sep='\t')
+    tpm = pd.read_csv(ins[1], sep='\t', header=None, names=['symbol', 'tpm']).drop_duplicates('symbol').set_index('symbol').tpm
+    t = pd.DataFrame({'chr': g['#chr'], 'tss_0based': np.where(g.strand == '+', g.start, g.end - 1), 'strand': g.strand,
+                      'symbol': g['name'], 'Ensembl_ID': g.Ensembl_ID, 'gene_type': g.gene_type, 'gene_start': g.start,
+                      'gene_end': g.end})
+    t[tpm_col] = t.symbol.map(tpm)
+    t.sort_values(['tss_0based', 'symbol'], kind='stable').to_csv(out, sep='\t', index=False, na_rep='NA')
+
+# %% ../nbs/18_datasets.ipynb #f536974a
+_CHR22_HG38 = {'chr22': 50_818_468}
+_K22D = 'k562_hg38_chr22_5kb/derived/'
+
+def _dv(name, inputs, make, file, check, checksum, notes, local):
+    return dict(name=name, inputs=inputs, make=make, file=file, check=check, checksum=checksum, notes=notes, local=local)
+
+_DERIVED = [
+  _dv('k562_hg38_chr22_5kb_cool', ('k562_hg38_chr22_5kb_hic',),
+      partial(_dump_to_cool, chromsizes=_CHR22_HG38, res=5000, assembly='hg38'), 'K562_chr22_5kb_raw.cool', 'content',
+      'sha256:ee15266c68685a1b25efa37fc8b0fb642a63eb4151f051a885a90ff50fb72f35',
+      'K562 chr22 raw counts at 5 kb as a .cool (10,164 bins; no weight column)', _K22D + 'K562_chr22_5kb_raw.cool'),
+  _dv('k562_hg38_chr22_dnase_bw', ('k562_hg38_chr22_dnase_counts',), partial(_counts_to_bigwig, chromsizes=_CHR22_HG38),
+      'K562_chr22_DNase_ENCFF860XAE_candidate_regions_reads_per_kb.bw', 'file',
+      'sha256:d9b81831fd0c18151ae7354a7c704b1288daf5140402503ab393c4c29d0fe006',
+      'K562 DNase-seq reads per kb in 17,732 candidate regions (bigWig; no entries between regions)',
+      _K22D + 'K562_chr22_DNase_ENCFF860XAE_candidate_regions_reads_per_kb.bw'),
+  _dv('k562_hg38_chr22_atac_bw', ('k562_hg38_chr22_atac_counts',), partial(_counts_to_bigwig, chromsizes=_CHR22_HG38),
+      'K562_chr22_ATAC_tagAlign_candidate_regions_reads_per_kb.bw', 'file',
+      'sha256:bb3142427ad051556126ce683b41ccd37e64951e8f4ffbbf15d0c1f440de4066',
+      'K562 ATAC-seq reads per kb in 15,010 candidate regions (bigWig)',
+      _K22D + 'K562_chr22_ATAC_tagAlign_candidate_regions_reads_per_kb.bw'),
+  _dv('k562_hg38_chr22_h3k27ac_bw', ('k562_hg38_chr22_h3k27ac_counts',), partial(_counts_to_bigwig, chromsizes=_CHR22_HG38),
+      'K562_chr22_H3K27ac_ENCFF790GFL_candidate_regions_reads_per_kb.bw', 'file',
+      'sha256:9d8c6d26f455309803bdca9f0e800d26d0c40bde1387ca4ba029fe68a0c69291',
+      'K562 H3K27ac ChIP-seq reads per kb in the DNase candidate regions (bigWig)',
+      _K22D + 'K562_chr22_H3K27ac_ENCFF790GFL_candidate_regions_reads_per_kb.bw'),
+  _dv('k562_hg38_chr22_genes_tpm', ('hg38_chr22_genes', 'k562_rnaseq_tpm'), partial(_genes_with_tpm, tpm_col='K562_TPM_ENCFF934YBO'),
+      'K562_chr22_hg38_genes_TSS_TPM.tsv', 'file',
+      'sha256:7218cbf7c65d57e6704629ee4b513a483cca1e5abbe2f393222fa069945bd150',
+      '517 chr22 genes: 0-based TSS, strand, symbol, Ensembl ID, K562 TPM joined on symbol (NA: no match)',
+      _K22D + 'K562_chr22_hg38_genes_TSS_TPM.tsv'),
+]
+
+def derived()->pd.DataFrame:
+    "The files `prepare` derives from registered ones: name, inputs, file, check ('file' bytes or cooler 'content'), checksum."
+    return pd.DataFrame(_DERIVED).drop(columns='make')
+
+# %% ../nbs/18_datasets.ipynb #a2825830
+def _digest(path:Path, check:str)->str:
+    return 'sha256:' + (_cool_digest(path) if check == 'content' else _hash_file(path, 'sha256'))
+
+def prepare(name:str, # a derived file's name from `derived()`
+            cache_dir=None, # folder for downloads and derived files (default: $MIXHIC_DATA_CACHE, else ~/.cache/mixhic)
+            progress:bool=True, # show progress bars while downloading the inputs
+            offline:bool|None=None, # no network: the verified local copy, else derived from the inputs' local copies
+            force:bool=False, # derive it again from its inputs even if a verified copy exists
+           )->Path:
+    "Path of derived file `name`: made once from its registered inputs (fetched and verified), checked against its checksum."
+    row = next((r for r in _DERIVED if r['name'] == name), None)
+    if row is None:
+        close = difflib.get_close_matches(str(name), [r['name'] for r in _DERIVED], n=3, cutoff=0.5)
+        raise ValueError(f"unknown derived file {name!r}{'; close names: ' + ', '.join(close) if close else ''} "
+                         f"(derived() lists all {len(_DERIVED)})")
+    off = is_offline(offline)
+    if off and not force:
+        p = real_data(row['local']) if _has_real(row['local']) else None
+        if p is not None:
+            got = _digest(p, row['check'])
+            if got != row['checksum']:
+                raise ValueError(f"the local copy {p} of {name!r} has {got}, not the registered {row['checksum']}")
+            return p
+    dest = cache_root(cache_dir)/'derived'/name/row['file']
+    if dest.is_file() and not force and _digest(dest, row['check']) == row['checksum']: return dest
+    ins = [get(n, cache_dir, progress=progress, offline=off) for n in row['inputs']]
+    with atomic_path(dest, what='derived file') as tmp:
+        row['make'](ins, tmp)
+        got = _digest(tmp, row['check'])
+        if got != row['checksum']:
+            raise ValueError(f"{name!r} derived from {', '.join(row['inputs'])} has {got}, not the registered "
+                             f"{row['checksum']}; the file was not kept")
+    log.info(f"{name}: derived {dest} from {', '.join(row['inputs'])}")
+    return dest
+
+def _has_real(rel:str)->bool:
+    "Whether `rel` exists under `real_data()` (False where there is no real-data folder)."
+    try: return real_data(rel).is_file()
+    except FileNotFoundError: return False

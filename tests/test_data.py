@@ -120,6 +120,14 @@ def test_window_index_arguments(st):
     with pytest.raises(ValueError, match="Split.by must be"): Split(by='random')
     with pytest.raises(ValueError, match="block_frac must be three non-negative shares"): Split(block_frac=(0.5, 0.5))
 
+def test_split_refuses_a_chromosome_in_two_splits():
+    "A chromosome that is both validation and test (or train and test) would leak; the error names it (issue 17)."
+    with pytest.raises(ValueError, match=r"chromosome\(s\) chr3 are both valid and test"): Split(valid=('chr3',), test=('chr3',))
+    with pytest.raises(ValueError, match=r"chromosome\(s\) chr1 are both test and train"):
+        Split.from_dict({'by': 'chrom', 'train': ['chr1', 'chr2'], 'valid': ['chr3'], 'test': ['chr1']})   # a saved split too
+    assert Split(valid=('chr3',), test=()).of_chrom('chr3') == 'valid'       # --valid-chroms alone: no test chromosomes
+    assert Split(valid='chr2', test='chr3').test == ('chr3',)                 # one name, not its letters
+
 def test_chromosome_split_of_a_human_genome():
     "SPEC: valid chr10, chr11; test chr3, chr13, chr17; train the other autosomes; X, Y, M in no split."
     sp = Split()

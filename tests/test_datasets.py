@@ -280,3 +280,107 @@ def test_get_offline_uses_the_local_copy_without_the_network(monkeypatch):
     monkeypatch.setenv('MIXHIC_OFFLINE', '1')
     assert ds.get('gm12878_hg19_h3k27ac_hichip_loops') == p
     with pytest.raises(ValueError, match='no local copy'): ds.get('k562_hg38_intact_hic')
+
+# ---------------------------------------------------------------------------------------------------------------
+# offline: $MIXHIC_OFFLINE (set by conftest, as in CI) keeps `fetch` itself off the network (issue 17)
+
+def no_network(monkeypatch):
+    "Fail the test if anything opens a URL."
+    def opened(url, timeout=None, **k): pytest.fail(f"offline fetch opened {url}")
+    monkeypatch.setattr(ds, '_open', opened)
+    monkeypatch.setattr(urllib.request, 'urlopen', opened)
+
+def test_fetch_offline_uses_the_local_copy_without_the_network(tmp_path, monkeypatch):
+    monkeypatch.setenv('MIXHIC_OFFLINE', '1')
+    no_network(monkeypatch)
+    name = 'gm12878_hg19_h3k27ac_hichip_loops'
+    assert ds.fetch(name, cache_dir=tmp_path/'c', progress=False) == ds.real_data(ds.info(name)['local'])
+    assert ds.fetch(name, cache_dir=tmp_path/'c', progress=False, force=True) == ds.real_data(ds.info(name)['local'])
+    assert not (tmp_path/'c').exists()                               # nothing written to the cache either
+
+def test_fetch_offline_without_a_copy_says_it_is_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv('MIXHIC_OFFLINE', '1')
+    no_network(monkeypatch)
+    with pytest.raises(ConnectionError, match=r"offline \(\$MIXHIC_OFFLINE is set.*'k562_hg38_intact_hic' is not downloaded"):
+        ds.fetch('k562_hg38_intact_hic', cache_dir=tmp_path/'c', check=False, progress=False)
+    monkeypatch.delenv('MIXHIC_OFFLINE')
+    with pytest.raises(ConnectionError, match='offline'):             # the argument alone does it too
+        ds.fetch('k562_hg38_intact_hic', cache_dir=tmp_path/'c', check=False, progress=False, offline=True)
+
+def test_fetch_offline_uses_a_verified_cached_copy(tmp_path, monkeypatch):
+    ds.register('remote', 'https://example.org/data/toy.bedpe', sha(CONTENT), kind='loops', assembly='test')
+    cached = tmp_path/'c'/'remote'/'toy.bedpe'; cached.parent.mkdir(parents=True); cached.write_bytes(CONTENT)
+    no_network(monkeypatch)
+    assert ds.fetch('remote', cache_dir=tmp_path/'c', progress=False, offline=True) == cached
+    cached.write_bytes(b'changed')                                    # a bad cached copy is not trusted, nor re-downloaded
+    with pytest.raises(ConnectionError, match="offline.*'remote' is not downloaded from https://example.org"):
+        ds.fetch('remote', cache_dir=tmp_path/'c', progress=False, offline=True)
+
+def test_fetch_offline_still_reads_file_urls(toy, tmp_path, monkeypatch):
+    "A file:// URL is no download: offline, it is copied and verified as usual (the notebooks' own examples)."
+    monkeypatch.setenv('MIXHIC_OFFLINE', '1')
+    assert ds.fetch(toy, cache_dir=tmp_path/'c', progress=False).read_bytes() == CONTENT
+
+def test_offline_env_values(monkeypatch):
+    for v, want in [('', False), ('0', False), ('1', True), ('yes', True)]:
+        monkeypatch.setenv('MIXHIC_OFFLINE', v)
+        assert ds.is_offline() is want and ds.is_offline(False) is False and ds.is_offline(True) is True
+    monkeypatch.delenv('MIXHIC_OFFLINE')
+    assert ds.is_offline() is False
+
+# ---------------------------------------------------------------------------------------------------------------
+# data/registry.tsv of a clone: the registry as a checksummed table, kept equal to the package's own
+
+REPO = Path(__file__).resolve().parents[1]
+
+def test_data_registry_tsv_equals_the_package_registry(tmp_path):
+    "data/registry.tsv is `write_registry()`'s output byte for byte; regenerate it with the command in data/README.md."
+    tsv = REPO/'data'/'registry.tsv'
+    assert tsv.is_file(), f"{tsv} missing"
+    pd.testing.assert_frame_equal(ds.read_registry(tsv), ds.registry())
+    assert tsv.read_bytes() == ds.write_registry(tmp_path/'r.tsv').read_bytes()
+    assert (tsv.parent/'README.md').is_file()
+
+def test_registry_tsv_round_trip_and_checks(tmp_path):
+    reg = ds.registry()
+    bad = reg.copy(); bad.loc[0, 'notes'] = 'a\tb'
+    with pytest.raises(ValueError, match=f"registry row '{reg.name[0]}': column notes holds a tab"): ds.write_registry(tmp_path/'x.tsv', bad)
+    assert not (tmp_path/'x.tsv').exists()
+    p = ds.write_registry(tmp_path/'r.tsv', reg.head(3))
+    pd.testing.assert_frame_equal(ds.read_registry(p), reg.head(3))
+    p.write_text(p.read_text().replace('sha256:', 'sha257:', 1))
+    with pytest.raises(ValueError, match='bad checksum'): ds.read_registry(p)
+    with pytest.raises(FileNotFoundError, match='registry file not found'): ds.read_registry(tmp_path/'none.tsv')
+
+# ---------------------------------------------------------------------------------------------------------------
+# derived teaching files: `prepare` makes each from its registered inputs and checks it (issue 17)
+
+def test_every_derived_file_has_registered_inputs_and_a_local_copy():
+    reg, der = ds.registry(), ds.derived()
+    assert der.name.is_unique and len(der) >= 5
+    for r in der.itertuples():
+        assert set(r.inputs) <= set(reg.name), r.name
+        assert all(ds.info(n)['checksum'] for n in r.inputs), f"{r.name}: every input is verified"
+        assert re.fullmatch(r'sha256:[0-9a-f]{64}', r.checksum) and r.check in ('file', 'content'), r.name
+        assert (ds.real_data()/r.local).name == r.file, r.name
+
+@pytest.mark.parametrize('name', list(ds.derived().name))
+def test_prepare_derives_each_file_from_its_inputs(name, tmp_path, monkeypatch):
+    "Offline, from the local copies of the inputs: the recipe reproduces the teaching copy (its bytes, or a .cool's content)."
+    def opened(url, timeout=None, **k): pytest.fail(f"offline prepare opened {url}")
+    monkeypatch.setattr(urllib.request, 'urlopen', opened)
+    p = ds.prepare(name, cache_dir=tmp_path/'c', offline=True, force=True, progress=False)
+    row = ds.derived().set_index('name').loc[name]
+    assert p == tmp_path/'c'/'derived'/name/row.file
+    local = ds.prepare(name, offline=True)
+    assert local == ds.real_data(row.local)
+    if row.check == 'file': assert p.read_bytes() == local.read_bytes()
+    else: assert ds._cool_digest(p) == ds._cool_digest(local)
+    assert ds.prepare(name, cache_dir=tmp_path/'c', offline=False) == p          # verified in the cache: nothing fetched
+
+def test_prepare_refuses_a_wrong_result_and_keeps_nothing(tmp_path, monkeypatch):
+    rows = [dict(r, checksum='sha256:' + '0' * 64) if r['name'] == 'k562_hg38_chr22_atac_bw' else r for r in ds._DERIVED]
+    monkeypatch.setattr(ds, '_DERIVED', rows)
+    with pytest.raises(ValueError, match=r"'k562_hg38_chr22_atac_bw' derived from k562_hg38_chr22_atac_counts has sha256:\w+, not the registered"):
+        ds.prepare('k562_hg38_chr22_atac_bw', cache_dir=tmp_path/'c', offline=True, force=True, progress=False)
+    assert files(tmp_path/'c') == []
