@@ -13,9 +13,9 @@ from .store import Store
 from .train import mixhic_version
 
 # %% auto #0
-__all__ = ['batches', 'diag_tiles', 'predict_map_chrom', 'untransform', 'input_bins', 'write_cool', 'predict_maps', 'candidates',
-           'signal_anchors', 'score_loops', 'merge_hits', 'write_bedpe', 'predict_loops', 'predict_expr_chrom',
-           'write_bigwig', 'predict_expression']
+__all__ = ['MCOOL_ZOOMS', 'check_outputs', 'batches', 'diag_tiles', 'predict_map_chrom', 'untransform', 'input_bins',
+           'write_cool', 'predict_maps', 'candidates', 'signal_anchors', 'score_loops', 'merge_hits', 'write_bedpe',
+           'predict_loops', 'predict_expr_chrom', 'write_bigwig', 'predict_expression']
 
 # %% ../nbs/16_predict.ipynb #e94c4879
 def _store(st)->Store: return st if isinstance(st, Store) else Store(st)
@@ -28,6 +28,55 @@ def _chroms(st:Store, chroms)->list:
     chroms = st.chroms if chroms is None else [str(c) for c in ([chroms] if isinstance(chroms, str) else chroms)]
     for c in chroms: _check_chrom(st, c)
     return chroms
+
+# %% ../nbs/16_predict.ipynb #add6812b
+def _file(p)->Path:
+    "The resolved file of a path or cooler URI `p` ('x.mcool::/resolutions/5000' -> /abs/x.mcool)."
+    return Path(str(p).split('::')[0]).expanduser().resolve()
+
+def _same(a:Path, b:Path)->bool:
+    "Are resolved paths `a` and `b` one file (the same name, or hard links of one file)?"
+    if a == b: return True
+    try: return a.exists() and b.exists() and a.samefile(b)
+    except OSError: return False
+
+def _inputs(st:Store)->dict:
+    "{resolved path: what it is} of every file store `st` was built from, as its manifest records them."
+    m, name = st.manifest, st.path.name
+    named = [('the Hi-C map', m.get('hic')), *((f'track {n}', v) for n, v in (m.get('tracks') or {}).items()),
+             ('the CAGE track', m.get('cage')), ('the loop table', m.get('loops')), ('the gene table', m.get('genes'))]
+    return {_file(v['path']): f'{what} that store {name} was built from' for what, v in named if v and v.get('path')}
+
+# %% ../nbs/16_predict.ipynb #9ca4b207
+def _check_output(p, f:Path, ins:dict, home:Path|None, force:bool):
+    "Raise if output `p` (resolved: `f`) is one of the inputs `ins`, lies in store folder `home`, or exists."
+    hit = next((f"{what} ({q})" for q, what in ins.items() if _same(f, q)), None)
+    if hit: raise ValueError(f"refusing to write {p}: it would destroy {hit}; choose another output path")
+    if home is not None and (f == home or home in f.parents):
+        raise ValueError(f"refusing to write {p}: it lies inside store {home}; choose a path outside the store")
+    if f.is_dir(): raise ValueError(f"{p} is a directory; expected the path of a file to write")
+    anc = next(a for a in f.parents if a.exists())
+    if not anc.is_dir(): raise ValueError(f"cannot write {p}: {anc} is a file, not a directory")
+    if f.exists() and not force:
+        raise ValueError(f"{p} exists; pass force=True (--force) to replace it, or choose another path")
+
+def check_outputs(paths:list, # output files a command is about to write (None entries are skipped)
+                  st, # the store read (its manifest records every input path: map, tracks, loops, genes, CAGE)
+                  force:bool=False, # replace outputs that exist (never an input)
+                  also:list=(), # more inputs to protect, e.g. the model checkpoint
+                 )->list: # the outputs given, as Paths
+    "Refuse, before any work, an output in `paths` that is an input of store `st` or in `also`, or exists without `force`."
+    st = None if st is None else _store(st)
+    ins = {} if st is None else _inputs(st)
+    ins.update({_file(p): 'an input of this command' for p in also if p is not None})
+    home, seen = (None if st is None else st.path.resolve()), set()
+    for p in paths:
+        if p is None: continue
+        f = _file(p)
+        if f in seen: raise ValueError(f"{p} is given twice as an output; give each output its own path")
+        seen.add(f)
+        _check_output(p, f, ins, home, force)
+    return [Path(p) for p in paths if p is not None]
 
 # %% ../nbs/16_predict.ipynb #e3c9514c
 def batches(st:Store, # an open store
@@ -98,15 +147,17 @@ def predict_map_chrom(st:Store, # an open store
                       bs:int=32, # windows per batch
                       stride:int|None=None, # bins between tiles (default w // 2)
                       progress:bool=True, # show a progress bar
-                     )->np.ndarray: # (n_bins, w) band[i, k] = predicted contact of bins i, i + k; NaN where no window
-    "Predict the map of `chrom` with `fn` over diagonal tiles, averaging overlaps into a band."
+                     )->np.ndarray: # (n_bins, w) band[i, k] = predicted contact of bins i, i + k; NaN for k > w - stride
+    "Predict the map of `chrom` with `fn` over diagonal tiles, averaging overlaps into a band of uniform depth."
     st = _store(st)
     _check_chrom(st, chrom)
     w = st.w
     r, c = np.triu_indices(w)
     def place(s, p):                                          # upper triangle of (P + P.T) / 2 -> band[s + r, c - r]
         return ((s[:, None] + r) * w + (c - r)).ravel(), ((p + p.transpose(0, 2, 1)) / 2)[:, r, c].ravel()
-    return _tiled(st, chrom, fn, bs, stride, progress, (w, w), 'predicted maps', (st.n_bins[chrom], w), place)
+    band = _tiled(st, chrom, fn, bs, stride, progress, (w, w), 'predicted maps', (st.n_bins[chrom], w), place)
+    band[:, w - (w // 2 if stride is None else int(stride)) + 1:] = np.nan   # beyond: covered at some rows only
+    return band
 
 # %% ../nbs/16_predict.ipynb #82f26307
 def untransform(band:np.ndarray, # (n, k) predicted band in the store's transform
@@ -140,6 +191,8 @@ def _input_bins(st:Store)->pd.DataFrame:
     return cooler.binnify(pd.Series(st.chromsizes), st.res)
 
 # %% ../nbs/16_predict.ipynb #e43f26b5
+MCOOL_ZOOMS = (1, 2, 5, 10, 20, 50, 100)   # an .mcool's resolutions, as multiples of res: 1-2-5 steps up to 100x
+
 def _pixels(bins:pd.DataFrame, bands:dict):
     "Pixel frames (bin1_id, bin2_id, count) of `bands` on the bin table `bins`, one chromosome at a time."
     chrom = bins['chrom'].astype(str).to_numpy()
@@ -154,14 +207,29 @@ def _pixels(bins:pd.DataFrame, bands:dict):
         i, k = np.nonzero(np.isfinite(b) & (b > 0) & (np.arange(len(b))[:, None] + np.arange(b.shape[1])[None] < nb[c]))
         yield pd.DataFrame({'bin1_id': off[c] + i, 'bin2_id': off[c] + i + k, 'count': b[i, k]})
 
-def write_cool(path, # the .cool file to write (replaced if it exists)
+def _weights(chrom:pd.Series, chroms)->np.ndarray:
+    "(n,) weights of bins on `chrom`: 1 on `chroms` (their values are balanced already), NaN elsewhere (masked)."
+    return np.where(chrom.astype(str).isin(list(chroms)), 1.0, np.nan)
+
+def _zoomify(base:Path, out:Path, res:int, zooms, chroms):
+    "Write .mcool `out` from cooler `base`: resolutions `res` x `zooms`, each with the weights of `chroms`."
+    import cooler, h5py
+    cooler.zoomify_cooler(str(base), str(out), sorted({int(res) * int(z) for z in zooms} | {int(res)}), 10_000_000)
+    for r in cooler.fileops.list_coolers(str(out)):
+        w = _weights(cooler.Cooler(f"{out}::{r}").bins()['chrom'][:], chroms)
+        with h5py.File(out, 'r+') as f:
+            if 'weight' not in f[r]['bins']: f[r]['bins'].create_dataset('weight', data=w, compression='gzip')
+
+# %% ../nbs/16_predict.ipynb #dc73324c
+def write_cool(path, # the .cool to write (replaced if it exists); ending in .mcool: also coarser resolutions
                bins:pd.DataFrame, # chrom, start, end: the bin table, e.g. `input_bins(...)`
-               bands:dict, # {chrom: (n_bins, k) band of contacts, or a function returning it}
+               bands:dict, # {chrom: (n_bins, k) band of balanced contacts, or a function returning it}
                res:int, # bin size (bp), checked against `bins`
                metadata:dict|None=None, # stored in the cooler's metadata
                assembly:str|None=None, # genome assembly name
+               zooms:tuple=MCOOL_ZOOMS, # an .mcool's resolutions, as multiples of `res`
               )->Path:
-    "Write `bands` (band[i, k] = contact of bins i, i + k) as a cooler at `path` with bin table `bins`."
+    "Write `bands` (band[i, k] = contact of bins i, i + k) as a cooler at `path` on `bins`, with a `weight` of 1."
     import cooler
     bins = bins[['chrom', 'start', 'end']].reset_index(drop=True)
     if len(bins) and int((bins.end - bins.start).max()) != int(res):
@@ -170,10 +238,17 @@ def write_cool(path, # the .cool file to write (replaced if it exists)
     if missing:
         raise ValueError(f"bands of {', '.join(missing)} have no bins in the bin table "
                          f"(it has {', '.join(pd.unique(bins.chrom.astype(str)))})")
-    path = Path(path)
+    if '::' in str(path): raise ValueError(f"{path}: expected a .cool or .mcool file name, not a cooler URI")
+    path, bins = Path(path), bins.assign(weight=_weights(bins['chrom'], bands))
+    kw = dict(dtypes={'count': np.float32}, ordered=True, metadata=metadata or {}, assembly=assembly)
     with atomic_path(path, replace_ok=lambda p: p.is_file(), what='file') as tmp:
-        cooler.create_cooler(str(tmp), bins, _pixels(bins, bands), dtypes={'count': np.float32}, ordered=True,
-                             metadata=metadata or {}, assembly=assembly)
+        if path.suffix != '.mcool': cooler.create_cooler(str(tmp), bins, _pixels(bins, bands), **kw)
+        else:
+            base = tmp.with_name(tmp.name + '.base.cool')
+            try:
+                cooler.create_cooler(str(base), bins, _pixels(bins, bands), **kw)
+                _zoomify(base, tmp, res, zooms, bands)
+            finally: base.unlink(missing_ok=True)
     return path
 
 # %% ../nbs/16_predict.ipynb #9a637485
@@ -181,23 +256,28 @@ def _name(fn)->str: return str(getattr(fn, 'name', None) or getattr(fn, '__name_
 
 def _cool_meta(st:Store, fn, chroms:list, stride:int|None, meta:dict|None)->dict:
     "Metadata of a .cool predicted by `fn` on `chroms` of `st`, tiles every `stride` bins, with `meta` added."
+    stride = stride or st.w // 2
     return {'mixhic': mixhic_version(), 'model': _name(fn), 'source_store': str(st.path.resolve()),
             'input_map': str(st.hic_path), 'norm': st.hic_norm, 'transform_undone': st.transform,
-            'stride_bins': stride or st.w // 2, 'chroms': chroms, **(meta or {})}
+            'values': 'observed/expected' if st.transform == 'oe' else 'balanced contacts',
+            'weight': 'ones: the values are balanced already (NaN: chromosome not predicted)',
+            'stride_bins': stride, 'band_bins': st.w - stride + 1, 'chroms': chroms, **(meta or {})}
 
 # %% ../nbs/16_predict.ipynb #04ff5f5f
 def predict_maps(st:Store, # an open store (or its path)
                  fn, # fn(hic (b, 1, w, w), trk (b, l, c)) -> (b, w, w) predicted maps, in the store's transform
-                 out, # the .cool to write
+                 out, # the .cool to write (.mcool: with coarser resolutions, for HiGlass)
                  chroms:list|None=None, # chromosomes to predict (default: all of the store)
                  bs:int=32, # windows per batch
                  stride:int|None=None, # bins between tiles (default w // 2)
                  progress:bool=True, # show progress bars
                  meta:dict|None=None, # more metadata for the cooler (e.g. the checkpoint)
+                 force:bool=False, # replace `out` if it exists (never an input of the store)
                 )->Path:
     "Predict the maps of `chroms` of `st` with `fn`; write them, untransformed, to .cool `out` on the input's bins."
     st = _store(st)
     chroms = _chroms(st, chroms)
+    check_outputs([out], st, force)
     def one(c): return untransform(predict_map_chrom(st, c, fn, bs, stride, progress), st.transform_info(c))
     md = _cool_meta(st, fn, chroms, stride, meta)
     bands = {c: (lambda c=c: one(c)) for c in chroms}
@@ -336,11 +416,13 @@ def predict_loops(st:Store, # an open store (or its path)
                   gap:int=1, # merge hits within `gap` bins
                   bs:int=64, # windows per batch
                   progress:bool=True, # show progress bars
+                  force:bool=False, # replace `out` if it exists (never an input of the store)
                  )->pd.DataFrame: # chrom, a, b, score, n_pixels
     "Call loops on `chroms` of `st` with `fn`: score candidate pairs, merge hits over `threshold`, write BEDPE `out`."
     st = _store(st)
     chroms = _chroms(st, chroms)
     if anchors not in ('all', 'signal'): raise ValueError(f"anchors must be 'all' or 'signal', got {anchors!r}")
+    check_outputs([out], st, force)
     found, n_cand = [], 0
     for c in chroms:
         cd = candidates(st, c, min_dist_bins, max_dist_bins, signal_anchors(st, c, q) if anchors == 'signal' else None)
@@ -422,10 +504,12 @@ def predict_expression(st:Store, # an open store built with genes
                        bs:int=32, # windows per batch
                        stride:int|None=None, # bins between tiles (default w // 2)
                        progress:bool=True, # show progress bars
+                       force:bool=False, # replace outputs that exist (never an input of the store)
                       )->pd.DataFrame: # chrom, tss, bin, name, pred [, obs]
     "Predict expression on `chroms` of `st` with `fn`: the per-gene TSV `out_tsv` and the tiled profile `out_bw`."
     st = _store(st)
     chroms = _chroms(st, chroms)
+    check_outputs([out_tsv, out_bw], st, force)
     g = st.table('genes')
     g = g[g.chrom.isin(chroms)].reset_index(drop=True)
     prof = {c: predict_expr_chrom(st, c, fn, bs, stride, progress) for c in chroms}

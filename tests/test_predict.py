@@ -155,7 +155,7 @@ def test_atomic_cool_when_fn_fails(st, tmp_path):
     with pytest.raises(Boom): predict_maps(st, flaky, out, bs=4, progress=False)
     assert calls['n'] > 6 and not out.exists() and no_tmp_left(out)       # chr1 was written into the temporary
     out.write_text('old'); calls['n'] = 0
-    with pytest.raises(Boom): predict_maps(st, flaky, out, bs=4, progress=False)
+    with pytest.raises(Boom): predict_maps(st, flaky, out, bs=4, progress=False, force=True)
     assert out.read_text() == 'old' and no_tmp_left(out)
 
 def test_untransform():
@@ -313,3 +313,67 @@ def test_atomic_expression_when_fn_fails(st, tmp_path):
     def bad(hic, trk): raise Boom('model failed')
     with pytest.raises(Boom): predict_expression(st, bad, tmp_path/'e.tsv', tmp_path/'e.bw', progress=False)
     assert not list(tmp_path.iterdir())
+
+# ---------------------------------------------------------------------------------------------------------------
+# predicted maps that the field's tools open: a weight column, a band of uniform depth, an .mcool
+
+C = 3.0                                                     # the contact every pixel of the constant model predicts
+def constant(hic, trk): return np.full((len(hic), W, W), np.log1p(C), np.float32)   # in the store's log1p space
+
+@pytest.fixture(scope='module')
+def const_cool(st, tmp_path_factory):
+    "A .cool of the constant model on chr2 of the synthetic store; chr1 is not predicted."
+    return predict_maps(st, constant, tmp_path_factory.mktemp('const')/'c.cool', chroms=['chr2'], progress=False)
+
+def test_cool_opens_balanced(st, const_cool):
+    "A weight column of 1: balance=True (cooler's default) reads the values as written; chr1, not predicted, is masked."
+    import cooler
+    clr = cooler.Cooler(str(const_cool))
+    assert 'weight' in clr.bins().columns
+    w = clr.bins()[:].set_index('chrom')['weight']
+    assert (w.loc['chr2'] == 1).all() and w.loc['chr1'].isna().all()
+    bal, raw = clr.matrix().fetch('chr2'), clr.matrix(balance=False).fetch('chr2')
+    np.testing.assert_array_equal(bal, raw)
+    assert np.isnan(clr.matrix().fetch('chr1')).all() and clr.matrix(balance=False).fetch('chr1').sum() == 0
+    md = clr.info['metadata']
+    assert md['values'] == 'balanced contacts' and md['band_bins'] == H + 1 and md['weight'].startswith('ones')
+
+def test_band_has_uniform_depth(st, const_cool):
+    "Every row holds the pixels 0..w - stride bins from the diagonal, none farther: no staircase at the band's edge."
+    import cooler
+    n = st.n_bins['chr2']
+    m = cooler.Cooler(str(const_cool)).matrix(balance=False).fetch('chr2')
+    k = np.subtract.outer(np.arange(n), np.arange(n))                     # i - j: pixels below the diagonal are k < 0
+    up = np.where(k <= 0, m, 0)
+    depth = (up > 0).sum(1)
+    assert (depth[:n - H] == H + 1).all() and (depth[n - H:] == n - np.arange(n - H, n)).all()
+    np.testing.assert_allclose(m[(np.abs(k) <= H)], C, rtol=1e-6)         # the whole band, symmetric, at the value
+    assert (m[np.abs(k) > H] == 0).all()
+    band = predict_map_chrom(st, 'chr2', constant, stride=10, progress=False)
+    assert (np.isfinite(band[:n - W]).sum(1) == W - 10 + 1).all()           # a smaller stride: a deeper band, as uniform
+
+def test_expected_cis_of_a_predicted_cool(const_cool):
+    "cooltools reads the prediction with its defaults: the expected is C up to the band's depth, 0 beyond, NaN on chr1."
+    cooltools = pytest.importorskip('cooltools')
+    import cooler
+    exp = cooltools.expected_cis(cooler.Cooler(str(const_cool)), smooth=False, ignore_diags=0)
+    e2 = exp[exp.region1 == 'chr2'].set_index('dist')['balanced.avg']
+    np.testing.assert_allclose(e2.loc[:H], C, rtol=1e-6)
+    assert (e2.loc[H + 1:] == 0).all()
+    assert exp[exp.region1 == 'chr1']['balanced.avg'].isna().all()
+
+def test_mcool_for_higlass(st, const_cool, tmp_path):
+    "An .mcool out: every resolution of MCOOL_ZOOMS, each with weights, each summing to the base's contacts."
+    import cooler
+    from mixhic.predict import MCOOL_ZOOMS
+    out = predict_maps(st, constant, tmp_path/'c.mcool', chroms=['chr2'], progress=False)
+    res = [int(r.rsplit('/', 1)[1]) for r in cooler.fileops.list_coolers(str(out))]
+    assert res == [st.res * z for z in MCOOL_ZOOMS] and not list(tmp_path.glob('.*'))   # no temporary left
+    base = cooler.Cooler(f'{out}::/resolutions/{st.res}')
+    np.testing.assert_array_equal(base.pixels()[:], cooler.Cooler(str(const_cool)).pixels()[:])
+    total = base.pixels()[:]['count'].sum()
+    for r in res:
+        clr = cooler.Cooler(f'{out}::/resolutions/{r}')
+        assert clr.binsize == r and 'weight' in clr.bins().columns
+        assert clr.pixels()[:]['count'].sum() == pytest.approx(total, rel=1e-5)
+        assert np.nansum(clr.matrix().fetch('chr2')) > 0 and np.isnan(clr.matrix().fetch('chr1')).all()
