@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c7919223
 from __future__ import annotations
-import os, re, shutil, logging, contextlib, uuid
+import os, shutil, logging, contextlib, uuid
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -59,23 +59,38 @@ def match_chroms(ref:dict, # {name: length} of the reference (the Hi-C map)
     return found, missing
 
 # %% ../nbs/00_core.ipynb #205eab9f
-def parse_region(s:str, # 'chr1:1,000,000-2,000,000' or 'chr1' (needs `chromsizes`)
+def _check_order(s:str):
+    "Raise the error naming both coordinates when region `s` reads but ends before it starts (cooler's says neither)."
+    from cooler.util import parse_humanized
+    a, _, b = s.split(':', 1)[1].rpartition('-')
+    try: a, b = parse_humanized(a), parse_humanized(b)
+    except ValueError: return
+    if b <= a: raise ValueError(f"region {s!r}: end {b:,} must be greater than start {a:,}")
+
+def parse_region(s:str, # 'chr1:1,000,000-2,000,000', 'chr1:1-2Mb', 'chr1:1.5M-2M' or 'chr1' (needs `chromsizes`)
                  chromsizes:dict|None=None, # {name: length}, to resolve a whole chromosome and check bounds
                 )->tuple[str, int, int]:
-    "Parse region string `s` into (chrom, start, end), 0-based half-open bp."
-    m = re.fullmatch(r'\s*([^:\s]+)(?::([\d,_]+)-([\d,_]+))?\s*', str(s))
-    if m is None: raise ValueError(f"cannot read region {s!r}: expected 'chrom:start-end' or 'chrom'")
-    c, a, b = m.groups()
-    if a is None:
-        if chromsizes is None or c not in chromsizes: raise ValueError(f"region {s!r}: unknown chromosome {c!r}")
+    "Parse region string `s` with cooler's parser into (chrom, start, end), 0-based half-open bp, named as `chromsizes`."
+    from cooler.util import parse_region as cooler_region
+    s = str(s).strip()
+    c = s.split(':', 1)[0]
+    by_key = {chrom_key(k): k for k in (chromsizes or {})}
+    if chromsizes is not None and c not in chromsizes and chrom_key(c) in by_key:   # '1' for 'chr1' and the reverse
+        s, c = by_key[chrom_key(c)] + s[len(c):], by_key[chrom_key(c)]
+    if chromsizes is not None and c not in chromsizes:
+        raise ValueError(f"region {s!r}: unknown chromosome {c!r}; known: {', '.join(chromsizes)}")
+    if ':' not in s:
+        if chromsizes is None: raise ValueError(f"region {s!r}: unknown chromosome {c!r} (no chromosome sizes given)")
         return c, 0, int(chromsizes[c])
-    a, b = int(a.replace(',', '').replace('_', '')), int(b.replace(',', '').replace('_', ''))
+    try: c, a, b = cooler_region(s)
+    except ValueError as e:
+        _check_order(s)
+        raise ValueError(f"cannot read region {s!r} ({e}): expected 'chrom:start-end' (e.g. 'chr1:1,000,000-2,000,000', "
+                         "'chr1:1-2Mb') or 'chrom'") from None
+    a, b = int(a), int(b)
     if b <= a: raise ValueError(f"region {s!r}: end {b:,} must be greater than start {a:,}")
-    if chromsizes is not None:
-        if c not in chromsizes:
-            raise ValueError(f"region {s!r}: unknown chromosome {c!r}; known: {', '.join(chromsizes)}")
-        if b > chromsizes[c]:
-            raise ValueError(f"region {s!r}: end {b:,} is past the end of {c} ({int(chromsizes[c]):,} bp)")
+    if chromsizes is not None and b > chromsizes[c]:
+        raise ValueError(f"region {s!r}: end {b:,} is past the end of {c} ({int(chromsizes[c]):,} bp)")
     return c, a, b
 
 # %% ../nbs/00_core.ipynb #064c7b16

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_hic.ipynb #419fcb9a
 from __future__ import annotations
-import os, sys, contextlib, warnings
+import re, contextlib, warnings
 from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -60,22 +60,44 @@ def _open_cool(p:Path, res:int|None)->HicSource:
     cs = {str(k): int(v) for k, v in clr.chromsizes.items()}
     return HicSource(p, 'cool', int(clr.binsize), cs, group, clr.info.get('genome-assembly'))
 
+@contextlib.contextmanager
+def _reading(p:Path, what:str):
+    "Raise any error of the `.hic` reader inside the block as a ValueError naming file `p` and `what` was read."
+    try: yield
+    except Exception as e:   # hictkpy raises RuntimeError, UnicodeDecodeError, MemoryError... on a damaged file
+        raise ValueError(f"{p}: cannot read {what} (a truncated or damaged .hic file?): {type(e).__name__}: {e}") from None
+
 def _open_hicfile(p:Path, res:int|None)->HicSource:
-    try: import hicstraw
-    except ImportError: raise ImportError(f"reading {p} needs hic-straw: pip install 'mixhic[hic]'") from None
-    try: h = hicstraw.HiCFile(str(p))
-    except Exception as e: raise ValueError(f"{p}: cannot read this .hic file (truncated or damaged?): {e}") from None
-    have = sorted(int(r) for r in h.getResolutions())
+    try: import hictkpy
+    except ImportError: raise ImportError(f"reading {p} needs hictkpy: pip install hictkpy") from None
+    with _reading(p, 'its header'): have = sorted(int(r) for r in hictkpy.MultiResFile(str(p)).resolutions())
     res = 5000 if res is None else int(res)
     if res not in have: raise ValueError(f"{p} has no {res:,} bp resolution; it has: {_list_bp(have)} bp")
-    cs = {c.name: int(c.length) for c in h.getChromosomes() if c.name.upper() != 'ALL'}
-    return HicSource(p, 'hic', res, cs, '/', h.getGenomeID(), hic=h)
+    with _reading(p, f'its {res:,} bp map'):
+        h = hictkpy.File(str(p), res)
+        cs = {str(c): int(n) for c, n in h.chromosomes().items() if str(c).upper() != 'ALL'}
+        assembly = h.attributes().get('assembly')
+    return HicSource(p, 'hic', res, cs, '/', assembly, hic=h)
 
-def open_hic(path, # a .cool, .mcool or .hic file
-             res:int|None=None, # bin size (bp); None: the only one of a .cool, 5,000 for a .hic
+def _split_uri(path, res:int|None)->tuple[str, int|None]:
+    "File and resolution of a cooler URI 'x.mcool::/resolutions/5000' (or '::resolutions/5000', '::/'); else `path`."
+    s = str(path)
+    if '::' not in s: return s, res
+    f, group = s.split('::', 1)
+    g = group.strip('/')
+    if g == '': return f, res
+    m = re.fullmatch(r'resolutions/(\d+)', g)
+    if m is None: raise ValueError(f"{s}: cannot read the group {group!r}; expected 'FILE::/resolutions/RES'")
+    if res is not None and int(res) != int(m[1]):
+        raise ValueError(f"{s} names the {int(m[1]):,} bp resolution but res={int(res):,} was asked")
+    return f, int(m[1])
+
+def open_hic(path, # a .cool, .mcool or .hic file, or a cooler URI 'x.mcool::/resolutions/5000'
+             res:int|None=None, # bin size (bp); None: the URI's, the only one of a .cool, or 5,000 for a .hic
             )->HicSource:
     "Open the Hi-C map at `path` at resolution `res`, checking that it is a readable cooler or .hic file."
-    p = check_file(path, 'Hi-C map')
+    f, res = _split_uri(path, res)
+    p = check_file(f, 'Hi-C map')
     if p.is_dir(): raise ValueError(f"{p} is a directory; expected a .cool, .mcool or .hic file")
     kind = _sniff(p)
     if kind == 'hdf5': return _open_cool(p, res)
@@ -86,48 +108,17 @@ def open_hic(path, # a .cool, .mcool or .hic file
 # %% ../nbs/01_hic.ipynb #79f364f2
 AUTO_ORDER = ('KR', 'SCALE', 'VC', 'weight')  # 'auto' takes the first of these that the map has, else raw counts
 
-def _zoom(src:HicSource, chrom:str, norm:str='NONE'):
-    "hic-straw's reader of the `chrom` x `chrom` map of a .hic `src` at its resolution, with normalisation `norm`."
-    return src._hic.getMatrixZoomData(chrom, chrom, 'observed', norm, 'BP', src.res)
-
-def _hic_index(src:HicSource, chrom:str)->int:
-    return next(c.index for c in src._hic.getChromosomes() if c.name == chrom)
-
-def _has_norm(src:HicSource, norm:str)->bool:
-    "Whether some chromosome of a .hic `src` has a usable vector of normalisation `norm`."
-    for chrom in src.chromsizes:
-        try: v = np.asarray(_zoom(src, chrom, norm).getNormVector(_hic_index(src, chrom)))
-        except Exception: continue  # hic-straw raises when a chromosome has no map or lacks this normalisation
-        if len(v) and (np.nan_to_num(v) > 0).any(): return True
-    return False
-
 def norms(src:HicSource, # an open map
          )->list[str]:
-    "Normalisations available in `src`, e.g. ['weight'] or ['KR', 'VC', 'SCALE']."
+    "Normalisations available in `src`, e.g. ['weight'] or ['KR', 'VC', 'SCALE']; a read error is raised, never 'none'."
     if src.kind == 'cool':
         import h5py
         with h5py.File(src.path, 'r') as f:
             cols = list(f[src.group]['bins'].keys())
         return [c for c in cols if c not in ('chrom', 'start', 'end')
                 and (c in AUTO_ORDER or c == 'VC_SQRT' or 'weight' in c.lower())]
-    with _quiet_stderr():   # hic-straw prints a line for every chromosome pair that has no map
-        return [n for n in ('KR', 'SCALE', 'VC', 'VC_SQRT') if _has_norm(src, n)]
-
-@contextlib.contextmanager
-def _quiet_stderr():
-    "Silence C-level writes to stderr (file descriptor 2) inside the block."
-    fd = 2   # C code writes to descriptor 2 itself, whatever `sys.stderr` is (in Jupyter, a copy that C never sees)
-    try: saved = os.dup(fd)
-    except OSError:   # no descriptor 2: nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, 'w') as null:
-            os.dup2(null.fileno(), fd)
-            yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
+    with _reading(src.path, 'its list of normalisations'): have = [str(n) for n in src._hic.avail_normalizations()]
+    return [n for n in have if n.upper() != 'NONE']
 
 def _auto(src:HicSource, have:list)->str:
     "The normalisation `balance='auto'` takes: the first of AUTO_ORDER that `src` has, else 'none' (with a warning)."
@@ -154,24 +145,36 @@ def resolve_balance(src:HicSource, # an open map
     return match[0]
 
 # %% ../nbs/01_hic.ipynb #32a57429
+def _hic_weights(src:HicSource, chrom:str, norm:str)->np.ndarray:
+    "Divisive weights `norm` of `chrom` in a .hic `src`: its slice of hictkpy's genome-wide vector."
+    lo = sum(src.n_bins(c) for c in list(src.chromsizes)[:list(src.chromsizes).index(chrom)])
+    with _reading(src.path, f'the {norm} weights of {chrom}'): w = src._hic.weights(norm, divisive=True)
+    if w is None: raise ValueError(f"{src.path}: no {norm} weights at {src.res:,} bp")
+    return np.asarray(w, dtype=np.float64)[lo:lo + src.n_bins(chrom)].copy()
+
+def _cool_weights(src:HicSource, chrom:str, norm:str)->tuple[np.ndarray, bool]:
+    "Column `norm` of a cooler's bin table on `chrom`, and whether it divides; a damaged column is a ValueError."
+    import h5py
+    n = src.n_bins(chrom)
+    try:
+        with h5py.File(src.path, 'r') as f:
+            g = f[src.group]
+            lo = int(g['indexes/chrom_offset'][list(src.chromsizes).index(chrom)])
+            col = g['bins'][norm]
+            return col[lo:lo + n].astype(np.float64), bool(col.attrs.get('divisive_weights', norm != 'weight'))
+    except OSError as e:
+        raise ValueError(f"{src.path}: cannot read the {norm} weights of {chrom} (a truncated or damaged cooler?): {e}") from None
+
 def weights(src:HicSource, # an open map
             chrom:str, # a chromosome of `src`
             norm:str, # a name from `norms(src)`, or 'none'
            )->np.ndarray|None: # (n,) multiplicative bin weights, NaN = masked; None for 'none'
     "Per-bin multiplicative weights of normalisation `norm` on `chrom`."
     if norm == 'none': return None
-    n = src.n_bins(chrom)
     if src.kind == 'cool':
-        import h5py
-        with h5py.File(src.path, 'r') as f:
-            g = f[src.group]
-            lo = int(g['indexes/chrom_offset'][list(src.chromsizes).index(chrom)])
-            col = g['bins'][norm]
-            w = col[lo:lo + n].astype(np.float64)
-            divisive = bool(col.attrs.get('divisive_weights', norm != 'weight'))
+        w, divisive = _cool_weights(src, chrom, norm)
     else:
-        w = np.asarray(_zoom(src, chrom, norm).getNormVector(_hic_index(src, chrom)), dtype=np.float64)[:n]
-        w = np.r_[w, np.full(n - len(w), np.nan)]
+        w = _hic_weights(src, chrom, norm)
         divisive = True
     w[~np.isfinite(w) | (w <= 0)] = np.nan
     return 1.0 / w if divisive else w
@@ -195,17 +198,22 @@ def _cool_pixels(src, chrom, band_bins, max_pixels):
             yield (b1[keep] - lo).astype(np.int64), (b2[keep] - lo).astype(np.int64), v[keep].astype(np.float64)
             r0 = r1
 
+def _hic_block(src, chrom:str, r0:int, r1:int, c0:int, c1:int):
+    "hictkpy's raw contacts of rows `r0`..`r1` by columns `c0`..`c1` (bins) of `chrom`, upper triangle, as a COO."
+    end = int(src.chromsizes[chrom])
+    q1 = f'{chrom}:{r0 * src.res}-{min(r1 * src.res, end)}'
+    q2 = f'{chrom}:{c0 * src.res}-{min(c1 * src.res, end)}'
+    with _reading(src.path, f'the contacts of {chrom}'):
+        return src._hic.fetch(q1, q2, normalization='NONE', count_type=float).to_coo(query_span='upper_triangle')
+
 def _hic_pixels(src, chrom, band_bins, rows=1000):
-    n, res = src.n_bins(chrom), src.res
-    mzd = _zoom(src, chrom)
+    n = src.n_bins(chrom)
     for r0 in range(0, n, rows):
         r1, c1 = min(r0 + rows, n), min(r0 + rows + band_bins, n)
-        m = np.asarray(mzd.getRecordsAsMatrix(r0 * res, (r1 - 1) * res, r0 * res, (c1 - 1) * res), dtype=np.float64)
-        if m.size == 0: continue
-        a, c = np.nonzero(m)
-        i, j = a + r0, c + r0
-        keep = (j >= i) & (j - i < band_bins) & (i < r1) & (j < c1)
-        yield i[keep], j[keep], m[a[keep], c[keep]]
+        m = _hic_block(src, chrom, r0, r1, r0, c1)
+        i, j = m.row.astype(np.int64) + r0, m.col.astype(np.int64) + r0
+        keep = (j >= i) & (j - i < band_bins)
+        yield i[keep], j[keep], m.data[keep].astype(np.float64)
 
 def pixels(src:HicSource, # an open map
            chrom:str, # a chromosome of `src`
@@ -215,8 +223,12 @@ def pixels(src:HicSource, # an open map
     "Yield (i, j, count) arrays of raw contacts on `chrom` within `band_bins` of the diagonal, i <= j."
     if chrom not in src.chromsizes:
         raise ValueError(f"{src.path}: no chromosome {chrom!r}; it has {', '.join(src.chromsizes)}")
-    if src.kind == 'cool': yield from _cool_pixels(src, chrom, band_bins, max_pixels)
-    else: yield from _hic_pixels(src, chrom, band_bins)
+    if src.kind != 'cool':
+        yield from _hic_pixels(src, chrom, band_bins)
+        return
+    try: yield from _cool_pixels(src, chrom, band_bins, max_pixels)
+    except OSError as e:   # h5py: a damaged chunk of the pixel table
+        raise ValueError(f"{src.path}: cannot read the contacts of {chrom} (a truncated or damaged cooler?): {e}") from None
 
 # %% ../nbs/01_hic.ipynb #ea16c636
 def hic_band(src:HicSource, # an open map
@@ -285,11 +297,10 @@ def _cool_matrix(src:HicSource, chrom:str, a:int, b:int)->np.ndarray:
     return cooler.Cooler(src.uri).matrix(balance=False).fetch((chrom, a * src.res, end)).astype(np.float64)
 
 def _hic_matrix(src:HicSource, chrom:str, a:int, b:int)->np.ndarray:
-    lo, hi, n = a * src.res, (b - 1) * src.res, b - a
-    m = np.asarray(_zoom(src, chrom).getRecordsAsMatrix(lo, hi, lo, hi), dtype=np.float64)
-    mat = np.zeros((n, n))
-    mat[:m.shape[0], :m.shape[1]] = m[:n, :n]
-    return np.maximum(mat, mat.T)   # one triangle or both, depending on the file: the map is symmetric
+    m = _hic_block(src, chrom, a, b, a, b)
+    mat = np.zeros((b - a, b - a))
+    np.add.at(mat, (m.row, m.col), m.data)
+    return np.maximum(mat, mat.T)   # the upper triangle, mirrored: the map is symmetric
 
 def read_matrix(src:HicSource, # an open map
                 chrom:str, # a chromosome of `src`

@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 from fastcore.basics import patch
 from . import __version__
 from .core import *
-from .hic import open_hic, resolve_balance, hic_band, transform_band, TRANSFORMS
+from .hic import open_hic, resolve_balance, weights, hic_band, transform_band, TRANSFORMS
 from .tracks import open_bigwig, bin_track, track_chroms
 from .annot import read_bedpe, loop_bins, read_genes
 
@@ -104,14 +104,22 @@ def _status_windows(band, starts_i, starts_j, n, cfg):
         out.append(window_ok(band_window(band, int(i), int(j), w), cfg.min_nonzero) if fits else 'at_edge')
     return np.array(out, dtype=object)
 
+def _check_finite(v:np.ndarray, what:str, chrom:str, bin_bp:int):
+    "Refuse binned values `v` of `chrom` that are not finite as stored (e.g. past float16's 65,504), naming the first."
+    bad = np.flatnonzero(~np.isfinite(v))
+    if len(bad): raise ValueError(f"{what}: {chrom} bin {int(bad[0]):,} ({int(bad[0]) * bin_bp:,} bp) is {v[bad[0]]} "
+                                  "as stored; expected finite values")
+
 def _bin_tracks(job:dict, length:int, n:int)->tuple[np.ndarray, dict, dict]:
     "Tracks of `job` on a chromosome of `length` bp, `n` bins: (n * trk_per_bin, c) float16, bp covered, maxima."
     cfg = job['cfg']
     trk = np.zeros((n * cfg.trk_per_bin, len(job['tracks'])), np.float16)
     cov, sig = {}, {}
     for t, (name, (path, bw_chrom)) in enumerate(job['tracks'].items()):
-        v, covered = bin_track(open_bigwig(path, f'track {name}'), bw_chrom, length, cfg.trk_res)
+        what = f'track {name} ({path})'
+        v, covered = bin_track(open_bigwig(path, f'track {name}'), bw_chrom, length, cfg.trk_res, what=what)
         trk[:len(v), t] = v
+        _check_finite(trk[:, t], what, bw_chrom, cfg.trk_res)
         cov[name] = covered
         sig[name] = float(v.max()) if len(v) else 0.0
     return trk, cov, sig
@@ -130,7 +138,7 @@ def _build_chrom(job:dict)->dict:
     np.save(d/'tracks.npy', trk)
     if job.get('cage'):
         path, bw_chrom = job['cage']
-        v, covered = bin_track(open_bigwig(path, 'CAGE track'), bw_chrom, length, cfg.res)
+        v, covered = bin_track(open_bigwig(path, 'CAGE track'), bw_chrom, length, cfg.res, what=f'CAGE track ({path})')
         np.save(d/'cage.npy', v[:n])
         cov['cage'] = covered
     starts = diag_starts(n, cfg)
@@ -222,12 +230,19 @@ def _pick_chroms(src, chroms:list|None, cfg:WindowCfg)->tuple[list, dict]:
     if bad: raise ValueError(f"{src.path}: no chromosome {', '.join(bad)}; it has {', '.join(src.chromsizes)}")
     return [by_key[chrom_key(c)] for c in chroms], {}
 
+def _check_weights(src, norm:str, chroms:list):
+    "Refuse balancing weights `norm` that are NaN (or not positive) on every bin of `chroms`: a failed balancing."
+    if norm == 'none' or any(np.isfinite(weights(src, c, norm)).any() for c in chroms): return
+    raise ValueError(f"{src.uri}: the '{norm}' balancing weights are NaN on every bin of {', '.join(chroms)}, which "
+                     "would leave no window; balance the map again (e.g. `cooler balance --force`) or use balance='none'")
+
 def _plan(hic, res, balance:str, transform:str, cfg:WindowCfg|None, chroms:list|None)->_Plan:
     "Open map `hic` at `res`, set the window geometry and the balancing, and choose the chromosomes to build."
     src = open_hic(hic, res)
     cfg = _store_cfg(src.res, cfg)
     norm = resolve_balance(src, balance)
     chroms, skipped = _pick_chroms(src, chroms, cfg)
+    _check_weights(src, norm, chroms)
     return _Plan(src, cfg, balance, norm, transform, chroms, skipped, {}, None)
 
 # %% ../nbs/06_store.ipynb #c60b7698
@@ -667,6 +682,9 @@ def merge_stores(parts:list, # stores built from the same inputs with different 
                 )->Path:
     "Join stores `parts` that hold different chromosomes of the same inputs into one store at `out`."
     import shutil
+    dest = Path(out).expanduser().resolve()
+    same = [p for p in parts if Path(p).expanduser().resolve() == dest]
+    if same: raise ValueError(f"the merged store {out} would replace {same[0]}, one of the stores to merge; choose a new path")
     sts = [Store(p) for p in parts]
     if not sts: raise ValueError("no stores to merge")
     for s in sts[1:]:

@@ -30,6 +30,19 @@ def open_bigwig(path, # a bigWig file
     return bw
 
 # %% ../nbs/02_tracks.ipynb #b1ee7dec
+def _read_error(what:str, chrom:str, e)->ValueError:
+    return ValueError(f"{what}: cannot read {chrom} (a truncated or damaged bigWig?): {e}")
+
+def _coverage(bw, chrom:str, start:int, end:int, what:str)->float:
+    "Fraction of `start`..`end` of `chrom` that `bw` covers; a read error raises (pyBigWig says None for both)."
+    try: cov = bw.stats(chrom, start, end, type='coverage', exact=True)[0]
+    except RuntimeError as e: raise _read_error(what, chrom, e) from None
+    if cov is not None: return float(cov)
+    try: iv = bw.intervals(chrom, start, end)   # None: no data there; a damaged block raises
+    except RuntimeError as e: raise _read_error(what, chrom, e) from None
+    if iv: raise _read_error(what, chrom, 'its coverage cannot be computed')
+    return 0.0
+
 def bin_track(bw, # an open bigWig (see `open_bigwig`)
               chrom:str, # chromosome name as the bigWig writes it
               length:int, # chromosome length (bp), or the end of the binned stretch; bins past the bigWig's end are 0
@@ -37,27 +50,32 @@ def bin_track(bw, # an open bigWig (see `open_bigwig`)
               log:bool=True, # apply log2(1 + x) to the bin means (SPEC)
               chunk_bp:int=10_000_000, # bases read at once (rounded to whole bins)
               start:int=0, # first base of the first bin: bins cover start..length (a region, e.g. for a plot)
+              what:str='bigWig', # how to name the file in errors, e.g. 'track atac (atac.bw)'
              )->tuple[np.ndarray, int]: # (ceil((length - start) / bin_bp),) float32 bin values, and the bases covered
     "Mean of bigWig `bw` over `bin_bp` bins of `chrom` from `start`, uncovered bases as 0, then log2(1 + x)."
     n = -(-(int(length) - int(start)) // bin_bp)
     out = np.zeros(n, dtype=np.float32)
     end_bw = min(int(bw.chroms().get(chrom, 0)), int(length))
     if end_bw <= start: return out, 0
-    cov = bw.stats(chrom, int(start), end_bw, type='coverage', exact=True)[0]   # read from the file's index: instant
-    covered = int(round((cov or 0) * (end_bw - start)))
+    covered = int(round(_coverage(bw, chrom, int(start), end_bw, what) * (end_bw - start)))   # from the index: instant
     chunk = max(1, chunk_bp // bin_bp) * bin_bp
     neg = False                    # (bw.header() would tell minVal, but pyBigWig crashes on it for all-NaN files)
     for s in range(int(start), end_bw if covered else 0, chunk):
         e = min(s + chunk, end_bw)
-        v = bw.values(chrom, s, e, numpy=True)
+        try: v = bw.values(chrom, s, e, numpy=True)
+        except RuntimeError as err: raise _read_error(what, chrom, err) from None
         neg = neg or bool((v < 0).any())
         np.fmax(v, 0, out=v)                                  # NaN (uncovered) -> 0 and negatives -> 0 in one pass
         pad = (-len(v)) % bin_bp
         if pad: v = np.r_[v, np.zeros(pad, v.dtype)]
         k = (s - start) // bin_bp
-        out[k:k + len(v) // bin_bp] = v.reshape(-1, bin_bp).mean(1)
-    if neg: _log.warning(f"{chrom}: the bigWig holds negative values; they are set to 0 "
-                         "(expected a non-negative signal)")
+        out[k:k + len(v) // bin_bp] = v.reshape(-1, bin_bp).mean(1, dtype=np.float64)   # float64 sums: no overflow
+    if neg: _log.warning(f"{what}: {chrom} holds negative values; they are set to 0 (expected a non-negative signal)")
+    if not np.isfinite(out).all():
+        k = int(np.flatnonzero(~np.isfinite(out))[0])
+        b0 = int(start) + k * bin_bp
+        raise ValueError(f"{what}: {chrom} holds infinite values (first in bin {k}, {b0:,}-{b0 + bin_bp:,} bp); "
+                         "expected a finite signal")
     if log: np.log2(1 + out, out=out)
     return out, covered
 
@@ -82,7 +100,7 @@ def bigwig_region(path, # a bigWig file
     bw = open_bigwig(path, what)
     try:
         found, _ = track_chroms(bw, {chrom: chromsizes[chrom]}, what)
-        if chrom in found: return bin_track(bw, found[chrom], end, bin_bp, start=start)[0]
+        if chrom in found: return bin_track(bw, found[chrom], end, bin_bp, start=start, what=f'{what} ({path})')[0]
         _log.warning(f"{what} {path} has no chromosome {chrom}: read as 0")
         return np.zeros(-(-(int(end) - int(start)) // bin_bp), np.float32)
     finally: bw.close()

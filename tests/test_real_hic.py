@@ -1,6 +1,7 @@
-"""Real data: the `.hic` reader on Juicer's test file (hg19, chr22 only, 100 kb and 2.5 Mb, names without 'chr').
+"""Real data: the `.hic` reader (hictkpy) on Juicer's test file (hg19, chr22 only, 100 kb and 2.5 Mb, no 'chr').
 
-The reference for every value is hic-straw itself (`getRecordsAsMatrix`), read here independently of mixhic.
+The reference for every value is hic-straw, Juicer's own reader: compared live where it is installed
+(`getRecordsAsMatrix`, read independently of mixhic), and as figures recorded from it (`STRAW_SUMS`) everywhere.
 """
 from __future__ import annotations
 import numpy as np, pytest
@@ -14,15 +15,20 @@ CHR22_HG19, CHR22_HG38 = 51_304_566, 50_818_468
 
 @pytest.fixture(scope='module')
 def hic_path(real_data):
-    import hicstraw   # noqa: F401  (mixhic[hic], part of the dev install: a missing reader is a failure, not a skip)
+    import hictkpy   # noqa: F401  (a requirement of mixhic: a missing reader is a failure, not a skip)
     return real_file(real_data, 'gm12878_imr90_hg19_chr21/original/test_chr22.hic')
+
+# recorded from hic-straw 1.3.1: {(i, j): (sum of the raw 50 x 50 block, its first row's first three values)}
+STRAW_SUMS = {(300, 300): (4982, [52, 9, 7]), (300, 320): (3049, [2, 0, 1]), (330, 300): (2037, [0, 1, 0]),
+              (160, 170): (3803, [0, 0, 0])}
+STRAW_KR_300_310 = (4116.8602867126465, [0.73579001, 0.70600176, 0.])   # hic-straw's KR block (300, 310): sum, row 0
 
 @pytest.fixture(scope='module')
 def src(hic_path): return open_hic(hic_path, RES)
 
 def straw(hic_path, norm, i, j, w=50):
     "hic-straw's own (w, w) block, rows from bin `i`, columns from bin `j` (its coordinates are inclusive)."
-    import hicstraw
+    hicstraw = pytest.importorskip('hicstraw')   # optional: `STRAW_SUMS` hold its figures for machines without it
     mzd = hicstraw.HiCFile(str(hic_path)).getMatrixZoomData('22', '22', 'observed', norm, 'BP', RES)
     return np.asarray(mzd.getRecordsAsMatrix(i * RES, (i + w - 1) * RES, j * RES, (j + w - 1) * RES), dtype=np.float64)
 
@@ -48,6 +54,19 @@ def test_band_equals_straw(src, hic_path, i, j):
     want = straw(hic_path, 'NONE', i, j)
     assert want.sum() > 0
     np.testing.assert_array_equal(band_window(band, i, j, 50), want)
+
+@pytest.mark.parametrize('i,j', list(STRAW_SUMS))
+def test_band_equals_recorded_straw(src, i, j):
+    "Raw counts: the figures hic-straw gave for the same blocks (no hic-straw needed)."
+    band, _ = hic_band(src, '22', 100, 'none')
+    got = band_window(band, i, j, 50)
+    assert got.sum() == STRAW_SUMS[(i, j)][0] and got[0, :3].tolist() == STRAW_SUMS[(i, j)][1]
+
+def test_kr_equals_recorded_straw(src):
+    band, info = hic_band(src, '22', 70, 'KR')
+    got = band_window(band, 300, 310, 50) / info['scale']
+    np.testing.assert_allclose(np.nansum(got), STRAW_KR_300_310[0], rtol=1e-5)
+    np.testing.assert_allclose(got[0, :3], STRAW_KR_300_310[1], rtol=1e-5, atol=1e-6)
 
 def test_kr_band_equals_straw(src, hic_path):
     "KR: hic-straw's KR matrix times the one scale that keeps the raw total of the band."
