@@ -207,15 +207,20 @@ def _build_args(sub):
     b.add_argument('--skip-bad', action='store_true',
                    help='skip chromosomes missing from a track and bad rows, instead of stopping')
 
+def _verb(flags:list)->str: return 'applies' if len(flags) == 1 else 'apply'
+
 def _build(a):
     from mixhic.core import WindowCfg
     from mixhic.store import build_store, Store
+    if not a.genes and (given := [f for f, v in (('--expr-log', a.expr_log), ('--expr-col', a.expr_col),
+                                                 ('--gene-cols', a.gene_cols)) if v]):
+        raise ValueError(f"{' and '.join(given)} {_verb(given)} to a gene table: give one with --genes")
     names = [n for n, _ in a.track]
     if not names: logging.getLogger('mixhic').warning("no --track: building a Hi-C-only store "
                                                       "(loops from Hi-C alone: finetune --task loop_windows --variant hic)")
     if len(set(names)) != len(names): raise ValueError(f"track names must differ, got {', '.join(names)}")
     out = from_args(build_store, a, tracks=dict(a.track), cfg=WindowCfg(max_dist_bp=a.max_dist_bp),
-                    errors='skip' if a.skip_bad else 'raise', progress=a.progress and sys.stderr.isatty())
+                    errors='skip' if a.skip_bad else 'raise', progress=_progress(a))
     st = Store(out)
     print(f"wrote {out}: {len(st.chroms)} chromosomes, {len(st.diag()):,} diagonal windows")
 
@@ -230,12 +235,19 @@ def _info(a):
     print(json.dumps(st.manifest, indent=1) if a.json else store_summary(st))
 
 def _merge_args(sub):
-    m = _command(sub, _merge, 'join stores built chromosome by chromosome', 'Join stores built with --chroms into one.')
-    m.add_argument('out', metavar='OUT')
+    m = _command(sub, _merge, 'join stores built chromosome by chromosome', 'Join stores built with --chroms into one '
+                 '(written atomically; an output that is one of the parts is refused).')
     m.add_argument('parts', nargs='+', metavar='PART')
+    m.add_argument('--out', required=True, metavar='STORE', help='the merged store to write')
 
 def _merge(a):
     from mixhic.store import merge_stores, Store
+    out = Path(a.out).resolve()
+    for p in map(Path, a.parts):
+        if p.resolve() == out: raise ValueError(f"--out {a.out} is one of the parts to merge ({p}); write the merged "
+                                                "store to a new path")
+        if out in p.resolve().parents or p.resolve() in out.parents:
+            raise ValueError(f"--out {a.out} and part {p} lie one inside the other; write the merged store to a new path")
     st = Store(from_args(merge_stores, a))
     print(f"wrote {st.path}: {', '.join(st.chroms)}")
 
@@ -256,7 +268,20 @@ def _pretrain_args(sub):
              'seed', 'noise_std', 'jitter', 'schedule', 'mask_overlap'),
              rename={'noise_std': 'noise', 'mask_overlap': 'plain_infonce'}, flags=fl)
     _split_args(t)
-    add_args(t, 'mixhic.pretrain:pretrain', ('num_workers', 'resume'), rename={'num_workers': 'workers'})
+    add_args(t, 'mixhic.pretrain:pretrain', ('resume',))
+    _loader_args(t, 'mixhic.pretrain:pretrain')
+
+class _Renamed(argparse.Action):
+    "A flag's old spelling: sets the new flag's value and notes the new name (`main` warns once logging is set up)."
+    def __call__(self, p, ns, v, opt=None):
+        setattr(ns, self.dest, v)
+        ns.renamed = [*getattr(ns, 'renamed', []), f"{opt} is now {self.const}; the old spelling will go"]
+
+def _loader_args(p, target:str):
+    "--loader-workers: `target`'s data-loader processes (`num_workers`); --workers in `build` is chromosomes in parallel."
+    add_args(p, target, ('num_workers',), rename={'num_workers': 'loader_workers'}, flags={'num_workers': dict(metavar='N')})
+    p.add_argument('--workers', dest='num_workers', type=int, action=_Renamed, const='--loader-workers',
+                   help=argparse.SUPPRESS)
 
 def _pretrain_cfg(a):
     "The `PretrainCfg` of the flags (--weighting: a name or three numbers)."
@@ -279,7 +304,7 @@ def _embed_args(sub):
 
 def _embed(a):
     from mixhic.pretrain import embed, save_embeddings
-    emb = from_args(embed, a, model=a.ckpt, progress=sys.stderr.isatty())
+    emb = from_args(embed, a, model=a.ckpt, progress=_progress(a))
     save_embeddings(emb, a.out)
     print(f"wrote {a.out}: {len(emb['chrom']):,} windows x 4 parts x {emb['I_E'].shape[1]} dims")
 
@@ -315,7 +340,7 @@ def _finetune_args(sub):
     kinds = ', '.join(const('mixhic.finetune:NOISES'))
     f.add_argument('--noise', metavar='KIND:RATE', help=f'Hi-C training augmentation, e.g. dropout:0.2 (KIND: {kinds})')
     _split_args(f)
-    add_args(f, 'mixhic.finetune:finetune', ('num_workers',), rename={'num_workers': 'workers'})
+    _loader_args(f, 'mixhic.finetune:finetune')
 
 def _labels_args(p):
     p.add_argument('--labels', metavar='BEDPE_OR_TSV', help="loops (BEDPE) or genes (table) instead of the store's own")
@@ -336,6 +361,9 @@ def _finetune_cfg(a):
 
 def _finetune(a):
     from mixhic.finetune import finetune
+    if not a.labels and (given := [f for f, v in (('--expr-log', a.expr_log), ('--expr-col', a.expr_col)) if v]):
+        raise ValueError(f"{' and '.join(given)} {_verb(given)} to a --labels gene table; without --labels the "
+                         "store's genes are used as built (`mixhic build --genes ... --expr-log` sets them)")
     cfg = _finetune_cfg(a)
     stores = [_labelled(s, a.labels, cfg.task, a.expr_col, a.expr_log) for s in a.stores]
     res = from_args(finetune, a, stores=stores, cfg=cfg, split=_split(a))
@@ -438,7 +466,7 @@ def _predict_args(sub):
         q.add_argument('--model', required=True, metavar='CKPT', help=f'fine-tuned {what} checkpoint (best.pt)')
         q.add_argument('--out', required=True, metavar=ext)
         only = {'predict_loops': ('anchors',), 'predict_expression': ('stride', 'out_bw')}.get(fn, ('stride',))
-        add_args(q, f'mixhic.predict:{fn}', ('chroms', 'bs', 'progress', *only), rename={'out_bw': 'bigwig'},
+        add_args(q, f'mixhic.predict:{fn}', ('chroms', 'bs', 'progress', *only, 'force'), rename={'out_bw': 'bigwig'},
                  flags=_PREDICT_FLAGS)
         if fn == 'predict_loops':
             add_args(q, _CALLER, ('stride', 'radius'))
@@ -457,18 +485,20 @@ def _loops_args(q):
 
 def _predict(a):
     from mixhic.finetune import load_task_model, window_fn
+    from mixhic.predict import check_outputs
     from mixhic.store import Store
     from mixhic.task import get_task, task_names
+    st = Store(a.store)
+    check_outputs([a.out, getattr(a, 'out_bw', None)], st, a.force, also=[a.model])   # before any work
     model, ck = load_task_model(a.model)
     task = get_task(model.task)
     if task.command != a.what:
         fits = [n for n in task_names() if get_task(n).command == a.what]
         raise ValueError(f"{a.model} is a {model.task} model; `mixhic predict {a.what}` needs a {' or '.join(fits)} model")
-    st = Store(a.store)
     if ck['tracks'] != st.tracks:
         raise ValueError(f"{a.model} reads tracks {ck['tracks']}, but {a.store} holds {st.tracks}")
     fn = task.predictor()                      # the task's genome-wide writer
-    kw = dict(st=st, fn=window_fn(model), progress=a.progress and sys.stderr.isatty())
+    kw = dict(st=st, fn=window_fn(model), progress=_progress(a))
     extra = _PREDICT_KW[fn.__name__](a, ck, st, model)
     print(_PREDICT_SAID[fn.__name__](a, from_args(fn, a, **kw, **extra), extra))
 
@@ -643,18 +673,56 @@ def _read_loops(path, d:dict):
     return df
 
 # %% ../nbs/17_cli.ipynb #1b5d7fb2
+def _version()->str:
+    from mixhic import __version__
+    return __version__
+
+def _chatter(p:argparse.ArgumentParser, top:bool=False):
+    "-v and -q, before the command (`top`) or after it: set there, they keep the value given before it."
+    kw = {} if top else dict(default=argparse.SUPPRESS)
+    p.add_argument('-v', '--verbose', action='store_true', help='log more and show tracebacks', **kw)
+    p.add_argument('-q', '--quiet', action='store_true', help='only warnings and errors; no progress bars', **kw)
+
 def parser()->argparse.ArgumentParser:
     "The argument parser of the `mixhic` command: one sub-parser per command."
     p = argparse.ArgumentParser('mixhic', description='MIX-HIC, a multimodal foundation model of the 3D genome: data, '
                                 'training and tasks.')
-    p.add_argument('-v', '--verbose', action='store_true', help='log more and show tracebacks')
-    p.add_argument('-q', '--quiet', action='store_true', help='only warnings and errors')
+    p.add_argument('--version', action='version', version=f'mixhic {_version()}')
+    _chatter(p, top=True)
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', required=True)
     for add in (_synth_args, _build_args, _info_args, _merge_args, _pretrain_args, _embed_args, _finetune_args,
                 _evaluate_args, _predict_args, _ablate_args, _perturb_args, _robust_args, _plot_args, _demo_args):
         add(sub)
+    for q in _all_parsers(p)[1:]: _chatter(q)
     return p
 
+def _all_parsers(p:argparse.ArgumentParser)->list:
+    "`p` and every sub-parser under it."
+    subs = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
+    return [p] + [x for s in subs for q in dict.fromkeys(s.choices.values()) for x in _all_parsers(q)]
+
+def _progress(a)->bool:
+    "Draw a progress bar? Unless --no-progress or --quiet, and only to a terminal."
+    return getattr(a, 'progress', True) and not a.quiet and sys.stderr.isatty()
+
+
+# %% ../nbs/17_cli.ipynb #15dd7d58
+# flags whose values have a range: (flag, smallest, largest); None: no bound (`--stride`: the library's 1..window)
+_RANGES = {'workers': ('--workers', 1, None), 'num_workers': ('--loader-workers', 0, None), 'bs': ('--bs', 1, None),
+           'threshold': ('--threshold', 0, 1), 'epochs': ('--epochs', 1, None),
+           'res': ('--res', 1, None), 'dpi': ('--dpi', 1, None), 'seed': ('--seed', 0, None)}
+
+def _check_ranges(a:argparse.Namespace):
+    "Refuse a flag value outside its range in `_RANGES`, naming the flag, the value and the range."
+    for k, (flag, lo, hi) in _RANGES.items():
+        v = getattr(a, k, None)
+        if v is None or not isinstance(v, (int, float)) or isinstance(v, bool): continue
+        if (lo is not None and v < lo) or (hi is not None and v > hi) or v != v:
+            want = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+            raise ValueError(f"{flag} must be {want}, got {v:g}")
+
+
+# %% ../nbs/17_cli.ipynb #e849199f
 def _sigterm(signum, frame):
     "On SIGTERM: stop worker processes, remove unfinished outputs, exit now (an exception could be lost mid-cleanup)."
     import multiprocessing
@@ -663,17 +731,43 @@ def _sigterm(signum, frame):
     remove_live_tmp()
     os._exit(128 + signum)
 
+_USER_ERRORS = (ValueError, FileNotFoundError, ImportError, KeyError)   # their message is the whole story
+
+def _message(e:BaseException)->str:
+    "One line for exception `e`: its message; an OS error with its file; anything else with its type and a hint."
+    if isinstance(e, _USER_ERRORS): return str(e)
+    if isinstance(e, IsADirectoryError): return f"{e.filename} is a directory; expected a file"
+    if isinstance(e, OSError) and e.filename is not None: return f"{e.filename}: {e.strerror or e}"
+    what = ' '.join(str(e).split()) or 'no message'
+    return f"{type(e).__name__}: {what} (-v shows the traceback)"
+
+def _stdout_gone():
+    "After a broken pipe: point standard output at /dev/null, so that Python's last flush does not fail again."
+    try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError): pass   # not a real file (captured in a test or a notebook)
+
 def main(argv:list|None=None, # arguments (default: sys.argv[1:])
         )->int: # exit status
     "Run the `mixhic` command with `argv`."
     a = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if a.verbose else logging.WARNING if a.quiet else logging.INFO,
                         format='mixhic: %(message)s', stream=sys.stderr)
+    for note in getattr(a, 'renamed', []): logging.getLogger('mixhic').warning(note)
     try: signal.signal(signal.SIGTERM, _sigterm)
     except ValueError: pass   # not in the main thread (e.g. called from a notebook worker)
-    try: a.run(a)
-    except (ValueError, FileNotFoundError, ImportError, KeyError) as e:
+    try:
+        _check_ranges(a)
+        a.run(a)
+        sys.stdout.flush()   # a closed pipe shows here, not in Python's last flush
+    except BrokenPipeError:   # the reader left (`mixhic info S | head -1`): stop quietly, as Unix tools do
+        _stdout_gone()
+        return 128 + signal.SIGPIPE
+    except KeyboardInterrupt:
+        print(f"mixhic {a.cmd}: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except Exception as e:
         if a.verbose: raise
-        print(f"mixhic {a.cmd}: error: {e}", file=sys.stderr)
+        print(f"mixhic {a.cmd}: error: {_message(e)}", file=sys.stderr)
         return 1
     return 0
+

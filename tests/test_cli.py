@@ -67,7 +67,7 @@ def cli_stores(synth, tmp_path_factory)->dict:
         r = run_cli(build_args(synth, d/f'{name}.mixhic', *extra))
         assert r.returncode == 0, r.stderr
         out[name] = (d/f'{name}.mixhic', r)
-    r = run_cli(['merge', d/'merged.mixhic', d/'p2.mixhic', d/'p1.mixhic'])
+    r = run_cli(['merge', d/'p2.mixhic', d/'p1.mixhic', '--out', d/'merged.mixhic'])
     assert r.returncode == 0, r.stderr
     out['merged'] = (d/'merged.mixhic', r)
     return out
@@ -120,11 +120,11 @@ def test_parts_hold_their_chromosomes(cli_stores):
 
 def test_merge_refuses_overlapping_or_different_parts(cli_stores, synth, tmp_path, capsys):
     full, p1 = cli_stores['full'][0], cli_stores['p1'][0]
-    rc, out, err = main_in_process(['merge', tmp_path/'m.mixhic', full, p1], capsys)
+    rc, out, err = main_in_process(['merge', full, p1, '--out', tmp_path/'m.mixhic'], capsys)
     assert rc == 1 and 'chromosome chr1 is in both' in err
     r = run_cli(['build', '--hic', synth['hic'], '--track', f"atac={synth['atac']}", '--chroms', 'chr2', '--out', tmp_path/'other.mixhic', '--no-progress'])
     assert r.returncode == 0, r.stderr
-    rc, out, err = main_in_process(['merge', tmp_path/'m.mixhic', p1, tmp_path/'other.mixhic'], capsys)
+    rc, out, err = main_in_process(['merge', p1, tmp_path/'other.mixhic', '--out', tmp_path/'m.mixhic'], capsys)
     assert rc == 1 and 'was not built from the same inputs and settings' in err
     assert not (tmp_path/'m.mixhic').exists()
 
