@@ -21,7 +21,8 @@ from .model import MixHiC, load_pretrained
 from .data import Split, as_stores, make_datasets
 from .store import Store, label_table
 from .train import (SaveRun, Checkpoint, load_checkpoint, save_checkpoint, EpochSeed, pick_device, plot_run,
-                          mixed_precision, mixhic_version)
+                          mixed_precision, mixhic_version, StopNonFinite, check_run_dir, check_store, store_info,
+                          epoch_output)
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'NOISES', 'BODY', 'FinetuneCfg', 'TaskLoss', 'Scores', 'Score', 'task_scores', 'perturb_hic', 'HicNoise',
@@ -247,6 +248,7 @@ def finetune_learner(stores, # a store, a path, or a list of them (one per cell 
                      num_workers:int=0, # loader processes
                      device=None, # torch device (default: the GPU if there is one)
                      plot:bool=True, # write loss.png every epoch
+                     quiet:bool=False, # nothing per epoch (else bars in a terminal or notebook, one line otherwise)
                     )->Learner:
     "A fastai Learner that fine-tunes MIX-HIC for `cfg.task` on `stores`."
     from fastai.data.core import TfmdDL, DataLoaders
@@ -264,19 +266,20 @@ def finetune_learner(stores, # a store, a path, or a list of them (one per cell 
     dls = DataLoaders(train_dl, valid_dl, device=device)
     model, rep = build_task_model(cfg, len(stores[0].tracks), pretrained)
     task.prepare(model, tr, cfg)   # what the head takes from the training windows (a prior, the distance decay)
-    cbs = [EpochSeed(cfg.seed)]
+    cbs = [EpochSeed(cfg.seed), StopNonFinite()]
     if cfg.noise and cfg.noise_rate > 0: cbs.append(HicNoise(cfg.noise, cfg.noise_rate))
     if out is not None:
         src = str(pretrained) if isinstance(pretrained, (str, Path)) else (None if pretrained is None else 'dict')
         meta = dict(kind='mixhic-task', model_cfg=model.cfg.to_dict(), task=cfg.task, variant=cfg.variant,
                     train_cfg=asdict(cfg), split=asdict(split), tracks=list(stores[0].tracks),
-                    stores=[str(s.path) for s in stores], mixhic=mixhic_version(), pretrained=src,
+                    stores=[str(s.path) for s in stores], store_info=[store_info(s) for s in stores],
+                    mixhic=mixhic_version(), pretrained=src,
                     load_report=None if rep is None else {k: len(v) for k, v in rep.items()})
         cbs.append(SaveRun(out, meta, plot=partial(plot_run, metrics=task.shown, title=task.name) if plot else None))
     learn = Learner(dls, model, loss_func=TaskLoss(cfg.task, cfg.target), opt_func=Adam, lr=cfg.lr_, wd=cfg.wd,
                     metrics=task_scores(cfg.task, cfg.target), splitter=body_head_split, cbs=cbs, path=out or '.')
     learn.load_report = rep
-    return mixed_precision(learn, device)
+    return epoch_output(mixed_precision(learn, device), quiet)
 
 # %% ../nbs/12a_finetune.ipynb #48a534d2
 def load_task_model(ckpt, # a fine-tuning checkpoint (best.pt / last.pt) or its loaded dict
@@ -348,6 +351,8 @@ def evaluate(stores, # a store, a path, or a list of them
             )->dict: # {'model': metrics, 'baseline': metrics, 'n': windows, 'pred', 'y'}
     "Metrics of a fine-tuned model on split `which` of `stores`, next to the task's baseline."
     m, ck = load_task_model(model) if not isinstance(model, nn.Module) else (model, Checkpoint())
+    stores = as_stores(stores)
+    for st in stores: check_store(ck, st)   # the bin size, transform and balancing the model was trained on
     task = get_task(m.task)
     cfg = FinetuneCfg.from_dict({**ck.train_cfg, 'task': task.name, 'variant': m.modality})
     split, target = split or ck.split, cfg.target
@@ -378,14 +383,15 @@ def finetune(stores, # a store, a path, or a list of them
              num_workers:int=0, # loader processes
              device=None, # torch device (default: the GPU if there is one)
              plot:bool=True, # write loss.png every epoch
+             quiet:bool=False, # nothing per epoch (else bars in a terminal or notebook, one line otherwise)
             )->dict: # the metrics of the best checkpoint on valid and test, with baselines
     "Fine-tune MIX-HIC for `cfg.task` into run folder `out`, then evaluate its best checkpoint on valid and test."
-    out = Path(out)
+    out = check_run_dir(out, 'fine-tuning run')
     stores = as_stores(stores)
     if (out/'last.pt').exists():
         raise ValueError(f"{out} already holds a fine-tuning run; choose another folder or delete it")
     device = pick_device(device)
-    learn = finetune_learner(stores, cfg, split, pretrained, out, num_workers, device, plot)
+    learn = finetune_learner(stores, cfg, split, pretrained, out, num_workers, device, plot, quiet)
     stop = EarlyStoppingCallback(monitor='valid_loss', patience=cfg.patience)
     t0 = time.time()
     if cfg.schedule == 'fine_tune': learn.fine_tune(cfg.epochs, cfg.lr_, freeze_epochs=cfg.freeze_epochs, cbs=[stop])

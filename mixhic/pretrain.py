@@ -20,7 +20,8 @@ from .model import MixHiCPretrain, TAU_RANGE
 from .data import Split, as_stores, get_dls
 from .store import Store
 from .train import (world, gather_batch, in_ddp, pick_device, EpochSeed, load_checkpoint, SaveRun, save_figure,
-                          ResumableLearner, restore, ddp_ctx, mixed_precision, mixhic_version)
+                          ResumableLearner, restore, ddp_ctx, mixed_precision, mixhic_version, StopNonFinite,
+                          check_run_dir, check_store, store_info, store_fingerprint, epoch_output)
 
 # %% auto #0
 __all__ = ['WEIGHTINGS', 'TERMS', 'PretrainLearner', 'PARTS', 'DEMO_SPLIT', 'sample_vec', 'overlap_mask', 'contrastive_loss',
@@ -233,6 +234,7 @@ def pretrain_learner(stores, # a store, a path, or a list of them (one per cell 
                      device=None, # torch device (default: the GPU if there is one)
                      plot:bool=True, # write loss.png every epoch
                      history:list|None=None, best:float=math.inf, # where a resumed run stood
+                     quiet:bool=False, # nothing per epoch (else bars in a terminal or notebook, one line otherwise)
                     )->PretrainLearner:
     "A fastai Learner that pre-trains MIX-HIC on the paired windows of `stores`."
     stores = as_stores(stores)
@@ -244,15 +246,16 @@ def pretrain_learner(stores, # a store, a path, or a list of them (one per cell 
     mcfg = cfg.model_cfg(len(stores[0].tracks))
     torch.manual_seed(cfg.seed)
     model = MixHiCPretrain(mcfg)
-    cbs = [EpochSeed(cfg.seed), Warmup(cfg.warmup_)]
+    cbs = [EpochSeed(cfg.seed), Warmup(cfg.warmup_), StopNonFinite()]
     if out is not None:
         meta = dict(model_cfg=mcfg.to_dict(), train_cfg=asdict(cfg), split=asdict(split), tracks=list(stores[0].tracks),
-                    stores=[str(s.path) for s in stores], mixhic=mixhic_version())
+                    stores=[str(s.path) for s in stores], store_info=[store_info(s) for s in stores],
+                    mixhic=mixhic_version())
         cbs.append(SaveRun(out, meta, history, best, partial(plot_history, bs=cfg.bs * world()[1]) if plot else None))
     loss = PretrainLoss(cfg.weighting, mcfg.win_bins if cfg.mask_overlap else None, cfg.map_detach)
     learn = PretrainLearner(dls, model, loss_func=loss, opt_func=Adam, lr=cfg.lr_, wd=cfg.wd,
                             metrics=[Term(k) for k in TERMS], cbs=cbs, path=out or '.')
-    return mixed_precision(learn, device)
+    return epoch_output(mixed_precision(learn, device), quiet)
 
 # %% ../nbs/11_pretrain.ipynb #441af342
 _CHECKED = ('preset', 'C', 'bs', 'lr', 'wd', 'warmup', 'weighting', 'seed', 'noise_std', 'jitter', 'mask_overlap',
@@ -264,8 +267,12 @@ def _check_resume(ck:dict, cfg:PretrainCfg, split:Split, stores:list, path:Path)
     old = {'jitter': 0, 'mask_overlap': False, 'map_detach': False, 'schedule': 'constant', **old}
     diff = [f"{k}: {old.get(k)!r} -> {new[k]!r}" for k in _CHECKED if old.get(k) != new[k]]
     if ck.get('split') != asdict(split): diff.append(f"split: {ck.get('split')} -> {asdict(split)}")
-    paths = [str(s.path) for s in stores]
-    if ck.get('stores') != paths: diff.append(f"stores: {ck.get('stores')} -> {paths}")
+    paths, was = [str(s.path) for s in stores], [i.get('fingerprint') for i in ck.get('store_info', [])]
+    now = [store_fingerprint(s) for s in stores]
+    if was and was != now:   # the data, wherever it lies: a store rebuilt in place from other inputs is another store
+        diff.append(f"stores' data: {', '.join(paths)} hold other data than the run's (rebuilt since? fingerprint "
+                    f"{', '.join(was)} -> {', '.join(now)})")
+    elif not was and ck.get('stores') != paths: diff.append(f"stores: {ck.get('stores')} -> {paths}")
     if diff:
         raise ValueError(f"cannot resume {path}: these settings differ from the run it continues: {'; '.join(diff)}")
 
@@ -277,9 +284,11 @@ def pretrain(stores, # a store, a path, or a list of them
              num_workers:int=0, # loader processes
              device=None, # torch device (default: the GPU if there is one, or this rank's under DDP)
              plot:bool=True, # write loss.png every epoch
+             quiet:bool=False, # nothing per epoch (else bars in a terminal or notebook, one line otherwise)
             )->ResumableLearner:
     "Pre-train MIX-HIC on `stores` into the run folder `out` (checkpoints, history.csv, loss.png); DDP under torchrun."
-    out, stores = Path(out), as_stores(stores)
+    out = check_run_dir(out, 'pre-training run')
+    stores = as_stores(stores)
     device = pick_device(device)
     last, ck = out/'last.pt', None
     if last.exists():
@@ -291,7 +300,7 @@ def pretrain(stores, # a store, a path, or a list of them
         _check_resume(ck, cfg, split, stores, out)
     elif resume: log.info(f"no checkpoint in {out}: starting from scratch")
     learn = pretrain_learner(stores, cfg, split, out, num_workers, device, plot,
-                             history=ck['history'] if ck else None, best=ck['best'] if ck else math.inf)
+                             history=ck['history'] if ck else None, best=ck['best'] if ck else math.inf, quiet=quiet)
     start, smooth = restore(learn, ck) if ck is not None else (0, None)
     if start >= cfg.epochs:
         log.info(f"{out}: already trained for {start} of {cfg.epochs} epochs; nothing to do (raise epochs to go on)")
@@ -307,7 +316,9 @@ def pretrain(stores, # a store, a path, or a list of them
 def load_pretrain_model(ckpt)->tuple[MixHiCPretrain, dict]:
     "The pre-training model stored in checkpoint `ckpt` (eval mode), and the checkpoint."
     ck = load_checkpoint(ckpt)
-    if ck.is_task: raise ValueError(f"{ck.name} is a fine-tuned task model, not a pre-training checkpoint")
+    if ck.is_task:
+        raise ValueError(f"{ck.name} is a fine-tuned {ck.task} model ({ck.get('variant')}): embeddings need a "
+                         "pre-training checkpoint (last.pt or best.pt of mixhic pretrain)")
     model = MixHiCPretrain(ck.model_cfg)
     model.load_state_dict(ck.state)
     return model.eval(), ck
@@ -329,6 +340,7 @@ def embed(store, # a store or its path
     split = Split()
     if not isinstance(model, nn.Module):
         model, ck = load_pretrain_model(model)
+        check_store(ck, st)
         split = ck.split
     if len(st.tracks) != model.cfg.n_tracks:
         raise ValueError(f"{st.path.name} has {len(st.tracks)} tracks ({', '.join(st.tracks)}); "

@@ -4,21 +4,24 @@
 
 # %% ../nbs/10a_train.ipynb #7dde1165
 from __future__ import annotations
-import contextlib, csv, math, os, random
+import contextlib, csv, hashlib, json, math, os, random, re, sys
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
 import torch.distributed as dist
 from fastai.learner import Learner, Recorder, CancelEpochException
 from fastai.callback.core import Callback
-from .core import atomic_path, tune_malloc
+from fastai.callback.progress import ProgressCallback
+from .core import atomic_path, tune_malloc, log
 from .layers import ModelCfg
 from .model import strip_ddp
 from .data import Split
 
 # %% auto #0
-__all__ = ['world', 'gather_batch', 'in_ddp', 'pick_device', 'EpochSeed', 'rng_state', 'set_rng_state', 'opt_state',
-           'load_opt_state', 'save_checkpoint', 'mixhic_version', 'Checkpoint', 'load_checkpoint', 'SaveRun',
-           'save_figure', 'plot_run', 'ResumableLearner', 'restore', 'ddp_ctx', 'mixed_precision']
+__all__ = ['RUN_FILES', 'world', 'gather_batch', 'in_ddp', 'pick_device', 'EpochSeed', 'rng_state', 'set_rng_state', 'opt_state',
+           'load_opt_state', 'save_checkpoint', 'mixhic_version', 'Checkpoint', 'load_checkpoint', 'store_fingerprint',
+           'store_info', 'check_store', 'NonFiniteError', 'batch_windows', 'StopNonFinite', 'SaveRun', 'save_figure',
+           'plot_run', 'check_run_dir', 'use_bars', 'EpochLines', 'epoch_output', 'ResumableLearner', 'restore',
+           'ddp_ctx', 'mixed_precision']
 
 # %% ../nbs/10a_train.ipynb #01f8949e
 def world()->tuple[int, int]:
@@ -123,6 +126,14 @@ def mixhic_version()->str:
     return __version__
 
 # %% ../nbs/10a_train.ipynb #3993b31f
+def _load_error(e:Exception)->str:
+    "Why torch could not read a checkpoint, without its advice to load the file unsafely (`weights_only=False`)."
+    msg = str(e)
+    if 'Weights only load failed' not in msg: return f"{type(e).__name__}: {msg.splitlines()[0] if msg else ''}"
+    obj = re.search(r'Unsupported global: GLOBAL (\S+)', msg)
+    if obj: return f"it holds a pickled object, {obj[1]}, which mixhic never loads: only tensors and plain values"
+    return "not a torch file of tensors and plain values"
+
 class Checkpoint(dict):
     "A loaded mixhic checkpoint: the saved dict, with typed views of what every reader needs."
     path = None
@@ -134,7 +145,7 @@ class Checkpoint(dict):
         try:
             ck = torch.load(p, map_location='cpu', weights_only=True)
         except Exception as e:
-            raise ValueError(f"{p} is not a readable torch checkpoint ({type(e).__name__}: {e})") from None
+            raise ValueError(f"{p} is not a readable torch checkpoint ({_load_error(e)})") from None
         if not isinstance(ck, dict) or 'model' not in ck or 'model_cfg' not in ck:
             raise ValueError(f"{p} is not a mixhic checkpoint (it has no 'model' and 'model_cfg' entries)")
         out = cls(ck)
@@ -166,6 +177,72 @@ def load_checkpoint(path)->Checkpoint:
     if isinstance(path, dict): return Checkpoint(path)
     return Checkpoint.load(path)
 
+# %% ../nbs/10a_train.ipynb #faaf418a
+def store_fingerprint(st)->str:
+    "A hash of the inputs and settings store `st` was built from: the same for a rebuild from the same files."
+    m = st.manifest
+    keep = dict(cfg=m['cfg'], hic={k: m['hic'].get(k) for k in ('bytes', 'sha256_ends', 'norm', 'transform')},
+                tracks={n: [t.get('bytes'), t.get('sha256_ends')] for n, t in m['tracks'].items()},
+                chroms={c: v['n_bins'] for c, v in m['chroms'].items()})
+    return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+def store_info(st)->dict:
+    "What a model trained on store `st` depends on: bin size, Hi-C transform and balancing, and its fingerprint."
+    return dict(res=int(st.res), transform=st.transform, hic_norm=st.hic_norm, fingerprint=store_fingerprint(st))
+
+def check_store(ck:dict, # a checkpoint (`Checkpoint` or dict)
+                st, # the `Store` its model is to read
+               ):
+    "Refuse store `st` when its bin size, Hi-C transform or balancing differ from those of `ck`'s training stores."
+    infos = ck.get('store_info') or []
+    if not infos: return   # a checkpoint from before mixhic recorded them
+    have = dict(res=int(st.res), transform=st.transform, hic_norm=st.hic_norm)
+    if any(all(i.get(k) == v for k, v in have.items()) for i in infos): return
+    want = infos[0]
+    diff = [f"{k} {want.get(k)!r} (model) vs {v!r} (store)" for k, v in have.items() if want.get(k) != v]
+    raise ValueError(f"{getattr(ck, 'name', 'the checkpoint')} was trained on other Hi-C than {st.path.name}: "
+                     f"{'; '.join(diff)}; build the store with the model's settings (--res, --transform, --balance)")
+
+# %% ../nbs/10a_train.ipynb #1500dcf9
+class NonFiniteError(ValueError):
+    "A run met a non-finite loss or weights; raised before any checkpoint is written."
+    def __init__(self, msg:str): super().__init__(msg); self.msg = msg
+    def __str__(self): return self.msg   # as raised: fastai prefixes the callback's name to exceptions' args
+
+def batch_windows(learn:Learner, # a learner inside a batch
+                  rows:list|None=None, # positions in the batch to name (default: all)
+                  n:int=5, # name at most this many
+                 )->list: # 'store chrom:start-end x start-end' (bp) per window
+    "Where the windows of `learn`'s current batch lie, when its loader can tell (one process, a `WindowDataset`)."
+    dl = learn.dl
+    ds, idxs = getattr(dl, 'dataset', None), getattr(dl, '_DataLoader__idxs', None)
+    if world()[1] > 1 or idxs is None or not hasattr(ds, 'index') or not hasattr(ds, 'stores'): return []
+    ks = list(idxs)[learn.iter * dl.bs:learn.iter * dl.bs + len(learn.xb[0])]
+    pos = learn.yb[0] if getattr(ds, 'target', None) == 'pos' else None   # (b, 4): where jittered windows really lie
+    out = []
+    for r in (range(len(ks)) if rows is None else [r for r in rows if r < len(ks)]):
+        w = ds.index.iloc[ks[r]]
+        st = ds.stores[int(w['store'])]
+        i, j = (int(pos[r, 2]), int(pos[r, 3])) if pos is not None else (int(w['i']), int(w['j']))
+        span = st.w * st.res
+        out.append(f"{st.path.name} {w['chrom']}:{i * st.res:,}-{i * st.res + span:,} x {j * st.res:,}-{j * st.res + span:,}")
+    return out[:n]
+
+class StopNonFinite(Callback):
+    "Raise `NonFiniteError` at the first non-finite loss (training or validation), naming the batch's windows."
+    order = -30
+    def after_loss(self):
+        if bool(torch.isfinite(self.learn.loss).all()): return
+        bad = [~torch.isfinite(x.float()).flatten(1).all(1) for x in self.xb if torch.is_tensor(x) and x.is_floating_point()]
+        rows = torch.stack(bad).any(0).nonzero().flatten().tolist() if bad else []
+        what = (f"{len(rows)} of its {len(self.xb[0])} windows hold non-finite inputs (check the store's input files)"
+                if rows else "its inputs are finite: the weights diverged (try a lower learning rate)")
+        where = batch_windows(self.learn, rows or None)
+        raise NonFiniteError(f"{'training' if self.training else 'validation'} loss is {float(self.learn.loss.detach())} at "
+                             f"epoch {self.epoch + 1}, batch {self.iter + 1}: {what}"
+                             + (f": {'; '.join(where)}" if where else '')
+                             + "; stopped before any checkpoint of this epoch (last.pt keeps the last finite one)")
+
 # %% ../nbs/10a_train.ipynb #a0be3bd1
 def _unwrap(m:nn.Module)->nn.Module:
     "The model inside a DDP wrapper, or `m`."
@@ -193,8 +270,12 @@ class SaveRun(Callback):
                 w = csv.DictWriter(f, fieldnames=list(self.history[-1]))
                 w.writeheader()
                 w.writerows(self.history)
+        sd = _unwrap(self.model).state_dict()
+        if not all(bool(torch.isfinite(v).all()) for v in sd.values() if v.is_floating_point()):
+            raise NonFiniteError(f"the model's weights are not finite after epoch {self.epoch + 1}: nothing written; "
+                                 f"{self.out/'last.pt'} keeps the last finite epoch")
         sm = self.recorder.smooth_loss
-        ck = dict(model=_unwrap(self.model).state_dict(), opt=opt_state(self.opt), epoch=self.epoch + 1,
+        ck = dict(model=sd, opt=opt_state(self.opt), epoch=self.epoch + 1,
                   smooth=dict(val=float(sm.val), count=int(sm.count)),
                   n_epoch=self.n_epoch, rng=rng_state(), best=self.best, history=self.history, **self.meta)
         save_checkpoint(ck, self.out/'last.pt')
@@ -227,6 +308,55 @@ def plot_run(history:list, # rows of `SaveRun.history`
     fig.tight_layout()
     if path is None: return fig
     save_figure(fig, path)
+
+# %% ../nbs/10a_train.ipynb #37b02e31
+RUN_FILES = ('last.pt', 'best.pt', 'history.csv', 'loss.png', 'metrics.json', 'metrics.csv')   # what a run writes
+
+def check_run_dir(out, # the folder a run will write (last.pt, best.pt, history.csv, ...)
+                  what:str='run', # how errors name the run, e.g. 'pre-training run'
+                 )->Path:
+    "Refuse run folder `out` before any work: a file, a path under a file, unwritable, or a folder of other files."
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file, not a folder: a {what} writes a folder (last.pt, best.pt, history.csv); "
+                         "choose a new folder name")
+    up = out
+    while not up.exists(): up = up.parent
+    if not up.is_dir(): raise ValueError(f"cannot make the {what} folder {out}: {up} is a file, not a folder")
+    if not os.access(up, os.W_OK | os.X_OK): raise ValueError(f"cannot write the {what} folder {out}: {up} is not writable")
+    fresh = out.is_dir() and not (out/'last.pt').exists()   # a run's folder may hold the user's files too
+    other = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES and not p.name.startswith('.')) if fresh else []
+    if other:
+        raise ValueError(f"{out} holds files that are not a mixhic run ({', '.join(other[:5])}); "
+                         "choose a new or empty folder")
+    return out
+
+# %% ../nbs/10a_train.ipynb #1f6a6ec2
+def use_bars()->bool:
+    "Show fastprogress bars? In a notebook, or when standard output and error are both terminals."
+    from fastprogress.fastprogress import IN_NOTEBOOK
+    return bool(IN_NOTEBOOK) or (sys.stdout.isatty() and sys.stderr.isatty())
+
+class EpochLines(Callback):
+    "fastai's epoch table as one plain line per epoch on the `mixhic` logger (`quiet`: none)."
+    order = ProgressCallback.order
+    def __init__(self, quiet:bool=False): self.quiet = quiet
+    def before_fit(self): self.old_logger, self.learn.logger = self.learn.logger, self._line
+    def after_fit(self): self.learn.logger = self.old_logger
+    def _line(self, row:list):
+        if self.quiet or world()[0] != 0 or not isinstance(row[0], int): return   # not the names fastai logs first
+        vals = ' '.join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                        for k, v in zip(self.recorder.metric_names[1:], row[1:]))
+        log.info(f"epoch {row[0] + 1}/{self.n_epoch}: {vals}")
+
+def epoch_output(learn:Learner, # a learner whose progress shows
+                 quiet:bool=False, # nothing per epoch
+                )->Learner:
+    "Bars on `learn` in a notebook or a terminal (`use_bars`), else `EpochLines`; nothing per epoch when `quiet`."
+    if quiet or not use_bars():
+        learn.remove_cb(ProgressCallback)
+        learn.add_cb(EpochLines(quiet))
+    return learn
 
 # %% ../nbs/10a_train.ipynb #93915950
 class ResumableLearner(Learner):
