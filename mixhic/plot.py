@@ -12,8 +12,9 @@ from matplotlib.colors import LinearSegmentedColormap, LogNorm, Normalize
 from matplotlib.ticker import FuncFormatter, StrMethodFormatter
 
 # %% auto #0
-__all__ = ['fall', 'LOSS_TERMS', 'plot_style', 'mb_label', 'color_norm', 'plot_map', 'plot_tracks', 'plot_window', 'loop_points',
-           'plot_loops', 'plot_compare', 'plot_triangle', 'plot_region', 'decay_curve', 'plot_decay', 'plot_curves']
+__all__ = ['fall', 'LOSS_TERMS', 'plot_style', 'mb_label', 'color_norm', 'value_label', 'plot_map', 'summarise_track',
+           'plot_tracks', 'plot_window', 'loop_points', 'plot_loops', 'plot_compare', 'plot_triangle', 'plot_region',
+           'decay_curve', 'plot_decay', 'plot_curves']
 
 # %% ../nbs/04_plot.ipynb #9f4e192d
 fall = LinearSegmentedColormap.from_list(    # the usual Hi-C palette
@@ -72,6 +73,19 @@ def color_norm(mat:np.ndarray, # (n, m) map whose values set the default limits
     vmin = vmin if vmin is not None else (float(np.percentile(pos, 1)) if pos.size else vmax / 1e3)
     return LogNorm(min(vmin, vmax / 10), vmax) if vmin >= vmax else LogNorm(vmin, vmax)
 
+# %% ../nbs/04_plot.ipynb #900f5634
+_NORM_WORDS = {None: 'contacts', 'none': 'raw contacts', 'weight': 'balanced contacts'}   # other names: '<norm>-balanced'
+
+def value_label(transform:str|None=None, # a store's Hi-C transform ('log1p', 'clip255', 'oe'), or None: contacts as read
+                norm:str|None=None, # the balancing: 'weight' (cooler), 'KR', 'SCALE', 'VC', 'none'; None: not known
+               )->str:
+    "Colour-bar label of a map: its units and `transform`, e.g. 'log1p(balanced contacts)'."
+    what = _NORM_WORDS.get(norm, f'{norm}-balanced contacts')
+    forms = {None: what, 'log1p': f'log1p({what})', 'clip255': f'min({what}, 255) / max', 'oe': f'observed / expected ({what})'}
+    if transform not in forms:
+        raise ValueError(f"unknown Hi-C transform {transform!r}; expected None, 'log1p', 'clip255' or 'oe'")
+    return forms[transform]
+
 # %% ../nbs/04_plot.ipynb #62d5c3e6
 def _starts(start_bp)->tuple[int, int]:
     return (int(start_bp), int(start_bp)) if np.isscalar(start_bp) else (int(start_bp[0]), int(start_bp[1]))
@@ -80,6 +94,17 @@ def _as_map(mat)->np.ndarray:
     mat = np.asarray(mat, dtype=float)
     if mat.ndim != 2: raise ValueError(f"expected a 2-D map (n, m), got shape {mat.shape}")
     return mat
+
+def _colorbar(ax, mappable, label:str):
+    "Colour bar of `mappable` labelled `label`, in an inset right of `ax`: axes aligned with `ax` keep their width."
+    cb = ax.figure.colorbar(mappable, cax=ax.inset_axes([1.03, 0.0, 0.04, 1.0]))
+    cb.set_label(label, fontsize=7)
+    cb.ax.tick_params(labelsize=6)
+    return cb
+
+def _label(label:str|None, log:bool)->str:
+    "`label`, or the default one: contacts on a `log` scale, else a store's default values (log1p of contacts)."
+    return label or (value_label() if log else value_label('log1p'))
 
 @_styled
 def plot_map(mat:np.ndarray, # (n, m) map, rows = anchor 1
@@ -93,7 +118,8 @@ def plot_map(mat:np.ndarray, # (n, m) map, rows = anchor 1
              log:bool=False, # logarithmic colour scale, for raw or balanced contacts (stores hold log1p: keep False)
              vmin:float|None=None, # colour scale minimum (see `color_norm`)
              chrom:str|None=None, # chromosome, for the axis labels
-             colorbar:bool=False, # add a colour bar
+             colorbar:bool=True, # add a colour bar (in an inset right of the map)
+             label:str|None=None, # colour bar label, the values' units and transform (default: `value_label` of log1p contacts, or of contacts with `log`)
             ):
     "Draw contact map `mat` with axes in Mb on `chrom`, on a linear or `log` colour scale, optionally circling `loops`."
     mat = _as_map(mat)
@@ -110,11 +136,24 @@ def plot_map(mat:np.ndarray, # (n, m) map, rows = anchor 1
     ax.set_ylabel(mb_label(chrom, '' if diag else 'anchor 1'))
     ax.xaxis.set_major_formatter(_MB)
     ax.yaxis.set_major_formatter(_MB)
-    if colorbar: ax.figure.colorbar(im, ax=ax, shrink=0.8, label='log contacts' if log else None)
+    if colorbar: _colorbar(ax, im, _label(label, log))
     if title: ax.set_title(title, fontsize=9)
     return ax
 
 # %% ../nbs/04_plot.ipynb #66b0b898
+def summarise_track(trk:np.ndarray, # (l, c) tracks in bins of `trk_res`
+                    trk_res:int, # bp per track bin
+                    max_bins:int=1000, # most bins kept
+                   )->tuple[np.ndarray, int]: # (ceil(l / k), c) means of k bins, and their size k * trk_res
+    "Average `trk` over runs of k bins, k the smallest that leaves at most `max_bins` bins (k = 1: unchanged)."
+    if max_bins < 1: raise ValueError(f"max_bins must be >= 1, got {max_bins}")
+    k = -(-len(trk) // max_bins)
+    if k <= 1: return trk, trk_res
+    pad = np.full((-len(trk) % k, trk.shape[1]), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)   # an all-NaN run has no mean
+        return np.nanmean(np.concatenate([trk, pad]).reshape(-1, k, trk.shape[1]), 1), trk_res * k
+
 @_styled
 def plot_tracks(trk:np.ndarray, # (l, c) tracks in bins of `trk_res`
                 names:list|None=None, # one name per track
@@ -123,8 +162,9 @@ def plot_tracks(trk:np.ndarray, # (l, c) tracks in bins of `trk_res`
                 trk_res:int=100, # bp per track bin
                 vertical:bool=False, # draw along the y axis (for a map's rows)
                 chrom:str|None=None, # chromosome, for the x label of the last axes
+                max_bins:int=1000, # a longer track is drawn as the means of runs of bins (`summarise_track`)
                ):
-    "Draw each column of `trk` as a filled profile against position in Mb."
+    "Draw each column of `trk` as a filled profile against position in Mb, averaged to at most `max_bins` bins."
     trk = np.asarray(trk, dtype=float)
     if trk.ndim == 1: trk = trk[:, None]
     if trk.ndim != 2: raise ValueError(f"expected tracks (l, c), got shape {trk.shape}")
@@ -134,15 +174,16 @@ def plot_tracks(trk:np.ndarray, # (l, c) tracks in bins of `trk_res`
     if axs is None:
         _, axs = plt.subplots(c, 1, figsize=(4, 0.8 * c), dpi=80, sharex=True, squeeze=False)
         axs = axs[:, 0]
-    x = (start_bp + np.arange(trk.shape[0]) * trk_res) / 1e6
     lim = (start_bp / 1e6, (start_bp + trk.shape[0] * trk_res) / 1e6)
+    trk, step = summarise_track(trk, trk_res, max_bins)
+    edges = (start_bp + np.arange(trk.shape[0] + 1) * step) / 1e6
     for k, ax in enumerate(np.atleast_1d(axs)):
+        ax.stairs(np.nan_to_num(trk[:, k]), edges, fill=True, color='tab:green', lw=0,
+                  orientation='horizontal' if vertical else 'vertical')
         if vertical:
-            ax.fill_betweenx(x, trk[:, k], color='tab:green', lw=0)
             ax.set_ylim(lim[::-1])
-            ax.set_xlabel(names[k], fontsize=8)
+            ax.set_title(names[k], fontsize=8)
         else:
-            ax.fill_between(x, trk[:, k], color='tab:green', lw=0)
             ax.set_xlim(lim)
             ax.set_ylabel(names[k], fontsize=8, rotation=0, ha='right')
         (ax.yaxis if vertical else ax.xaxis).set_major_formatter(_MB)
@@ -159,6 +200,7 @@ def plot_window(hic:np.ndarray, # (w, w) Hi-C window, rows = anchor 1
                 trk_res:int=100, # bp per track bin
                 title:str|None=None, # figure title
                 vmax:float|None=None, # colour scale maximum
+                label:str|None=None, # colour bar label (see `plot_map`)
                ):
     "Draw a window: Hi-C map with the anchor-1 tracks beside its rows and the anchor-2 tracks under its columns."
     c, h = trk.shape[1], trk.shape[0] // 2
@@ -167,7 +209,7 @@ def plot_window(hic:np.ndarray, # (w, w) Hi-C window, rows = anchor 1
     gs = fig.add_gridspec(1 + c, 1 + c, width_ratios=[0.5] * c + [4], height_ratios=[4] + [0.5] * c,
                           wspace=0.05, hspace=0.08)
     ax = fig.add_subplot(gs[0, c])
-    plot_map(hic, ax, start_bp, res, vmax=vmax)
+    plot_map(hic, ax, start_bp, res, vmax=vmax, label=label)
     ax.set_xlabel('')
     ax.set_ylabel('')
     ax.tick_params(labelleft=False, labelbottom=False)
@@ -210,7 +252,7 @@ def _in_map(pts:np.ndarray, r0:int, c0:int, n:int, m:int, res:int)->np.ndarray:
     b = (pts - np.array([r0, c0])) // res
     return b[(b[:, 0] >= 0) & (b[:, 0] < n) & (b[:, 1] >= 0) & (b[:, 1] < m)]
 
-def _mark_loops(ax, cb:np.ndarray, tb:np.ndarray|None, tol_bins:int, xy):
+def _mark_loops(ax, cb:np.ndarray, tb:np.ndarray|None, tol_bins:int, xy, loc:str='lower left'):
     "Scatter called loop bins `cb` (circles) and true loop bins `tb` (squares) on `ax` at `xy(bins)`, with a legend."
     if tb is None:
         if len(cb): ax.scatter(*xy(cb), marker='o', s=40, fc='none', ec='tab:blue', lw=1.2, label=f'called ({len(cb)})')
@@ -224,7 +266,7 @@ def _mark_loops(ax, cb:np.ndarray, tb:np.ndarray|None, tol_bins:int, xy):
             if sel.any():
                 ax.scatter(*xy(cb[sel]), marker='o', s=40, fc='none', ec=col, lw=1.2,
                            label=f'called, {what} ({sel.sum()})')
-    if ax.collections: ax.legend(loc='lower left', fontsize=7, framealpha=0.8, handletextpad=0.3, borderpad=0.3)
+    if ax.collections: ax.legend(loc=loc, fontsize=7, framealpha=0.8, handletextpad=0.3, borderpad=0.3)
 
 @_styled
 def plot_loops(mat:np.ndarray, # (n, m) map, rows = anchor 1
@@ -238,10 +280,12 @@ def plot_loops(mat:np.ndarray, # (n, m) map, rows = anchor 1
                log:bool=False, # logarithmic colour scale
                vmax:float|None=None, # colour scale maximum
                title:str|None=None, # axes title
+               colorbar:bool=True, # add a colour bar
+               label:str|None=None, # colour bar label (see `plot_map`)
               ):
     "Draw `mat` with `called` loops as circles, `true` loops as squares, matched within `tol_bins`; returns the axes."
     if tol_bins < 0: raise ValueError(f"tol_bins must be >= 0, got {tol_bins}")
-    ax = plot_map(mat, ax, start_bp, res, vmax, title=title, log=log, chrom=chrom)
+    ax = plot_map(mat, ax, start_bp, res, vmax, title=title, log=log, chrom=chrom, colorbar=colorbar, label=label)
     (r0, c0), (n, m) = _starts(start_bp), np.shape(mat)
     lims = ax.get_xlim(), ax.get_ylim()
     cb = _in_map(loop_points(called, chrom), r0, c0, n, m, res)
@@ -264,6 +308,7 @@ def plot_compare(obs:np.ndarray, # (n, m) observed map
                  title:str|None=None, # figure title
                  axs=None, # three axes (default: a new figure)
                  titles:tuple=('observed', 'predicted', 'predicted - observed'), # panel titles
+                 label:str|None=None, # colour bar label of the maps (see `plot_map`)
                 ):
     "Draw `obs` | `pred` on one colour scale and their difference centred at 0; returns the figure."
     obs, pred = _as_map(obs), _as_map(pred)
@@ -273,25 +318,26 @@ def plot_compare(obs:np.ndarray, # (n, m) observed map
     else: fig = axs[0].figure
     nrm = color_norm(obs, vmax=vmax, log=log)
     for ax, mat, t in zip(axs, (obs, pred), titles):
-        plot_map(mat, ax, start_bp, res, nrm.vmax, title=t, log=log, vmin=nrm.vmin, chrom=chrom)
+        plot_map(mat, ax, start_bp, res, nrm.vmax, title=t, log=log, vmin=nrm.vmin, chrom=chrom, colorbar=False)
     with np.errstate(divide='ignore', invalid='ignore'):
         d = np.log10(np.where(pred > 0, pred, np.nan) / np.where(obs > 0, obs, np.nan)) if log else pred - obs
     fin = np.abs(d[np.isfinite(d)])
     lim = float(np.percentile(fin, 99)) if fin.size and np.percentile(fin, 99) > 0 else 1.0
     t2 = titles[2] if not log else 'log10 predicted / observed'
-    plot_map(d, axs[2], start_bp, res, lim, title=t2, cmap='RdBu_r', vmin=-lim, chrom=chrom)
+    plot_map(d, axs[2], start_bp, res, lim, title=t2, cmap='RdBu_r', vmin=-lim, chrom=chrom, colorbar=False)
     for ax in axs[1:]: ax.set_ylabel('')
-    fig.colorbar(axs[1].images[0], ax=list(axs[:2]), shrink=0.8)
-    fig.colorbar(axs[2].images[0], ax=axs[2], shrink=0.8)
+    fig.colorbar(axs[1].images[0], ax=list(axs[:2]), shrink=0.8, label=_label(label, log))
+    fig.colorbar(axs[2].images[0], ax=axs[2], shrink=0.8, label='log10 ratio' if log else 'difference')
     if title: fig.suptitle(title)
     return fig
 
 # %% ../nbs/04_plot.ipynb #57e9bd54
 def _map_with_tracks(c:int, map_h:float, width:float=6.0):
-    "A figure with a map axes of height `map_h` inches and `c` track axes under it, all sharing x."
-    fig = plt.figure(figsize=(width, map_h + 0.55 * c + 0.5), dpi=80)
-    gs = fig.add_gridspec(1 + c, 1, height_ratios=[map_h] + [0.55] * c, hspace=0.1, left=0.12, right=0.97, top=0.92,
-                          bottom=0.5 / (map_h + 0.55 * c + 0.5))
+    "A figure with a map axes of height `map_h` inches and `c` track axes under it, all sharing x, room for a title."
+    h = map_h + 0.55 * c + 0.5 + 0.35                                  # + 0.5 in for the x axis, 0.35 in for the title
+    fig = plt.figure(figsize=(width, h), dpi=80)
+    gs = fig.add_gridspec(1 + c, 1, height_ratios=[map_h] + [0.55] * c, hspace=0.1, left=0.12, right=0.86,
+                          top=1 - 0.35 / h, bottom=0.5 / h)            # right: the colour bar's margin
     ax = fig.add_subplot(gs[0])
     return fig, ax, [fig.add_subplot(gs[1 + k], sharex=ax) for k in range(c)]
 
@@ -311,6 +357,7 @@ def plot_triangle(mat:np.ndarray, # (n, n) map of a region, rows = columns
                   vmax:float|None=None, # colour scale maximum
                   cmap=fall, # colour map
                   title:str|None=None, # figure title
+                  label:str|None=None, # colour bar label (see `plot_map`)
                  ):
     "Draw the upper triangle of `mat` rotated 45 degrees, up to `depth_bp`, `tracks` aligned below; returns the figure."
     mat = _as_map(mat)
@@ -325,7 +372,8 @@ def plot_triangle(mat:np.ndarray, # (n, n) map of a region, rows = columns
     A, B = np.meshgrid(a, a, indexing='ij')                            # corners of the pixels, (row bin, column bin)
     X, Y = (start_bp + (A + B) / 2 * res) / 1e6, (B - A) * res / 1e6    # rotated: x = mid position, y = distance
     C = np.ma.masked_where(np.tril(np.ones((n, n), bool), -1) | ~np.isfinite(mat), mat)
-    ax.pcolormesh(X, Y, C, cmap=cmap, norm=color_norm(mat[np.triu_indices(n)], vmax=vmax, log=log), rasterized=True)
+    mesh = ax.pcolormesh(X, Y, C, cmap=cmap, norm=color_norm(mat[np.triu_indices(n)], vmax=vmax, log=log), rasterized=True)
+    _colorbar(ax, mesh, _label(label, log))
     ax.set_ylim(0, depth_bp / 1e6)
     ax.set_ylabel('distance (Mb)')
     ax.yaxis.set_major_formatter(_MB)
@@ -336,7 +384,7 @@ def plot_triangle(mat:np.ndarray, # (n, n) map of a region, rows = columns
         cb = bins(loops)
         tb = None if true_loops is None else bins(true_loops)
         xy = lambda b: ((start_bp + (b.sum(1) + 1) / 2 * res) / 1e6, np.abs(b[:, 1] - b[:, 0]) * res / 1e6)   # rotated
-        _mark_loops(ax, cb, tb, tol_bins, xy)
+        _mark_loops(ax, cb, tb, tol_bins, xy, loc='upper left')   # above the triangle's left edge: no data there
         ax.set_ylim(0, depth_bp / 1e6)
     if c:
         plot_tracks(tracks, names, taxs, start_bp, trk_res, chrom=chrom)
@@ -347,7 +395,7 @@ def plot_triangle(mat:np.ndarray, # (n, n) map of a region, rows = columns
     else: ax.set_xlabel(mb_label(chrom))
     ax.set_xlim(start_bp / 1e6, (start_bp + span) / 1e6)
     ax.xaxis.set_major_formatter(_MB)
-    if title: fig.suptitle(title)
+    if title: fig.suptitle(title, y=1 - 0.05 / fig.get_figheight(), va='top')
     return fig
 
 # %% ../nbs/04_plot.ipynb #68c10a24
@@ -367,15 +415,16 @@ def plot_region(mat:np.ndarray, # (n, n) map of a region
                 vmax:float|None=None, # colour scale maximum
                 depth_bp:int|None=None, # triangle view: largest distance shown
                 title:str|None=None, # figure title
+                label:str|None=None, # colour bar label: the values' units and transform (see `value_label`)
                ):
     "Draw a region's map as a `view` ('square' or 'triangle') with `tracks` under it and the loops; returns the figure."
     if view == 'triangle':
         return plot_triangle(mat, start_bp, res, tracks, names, trk_res, depth_bp, chrom, called, true, tol_bins, log,
-                             vmax, title=title)
+                             vmax, title=title, label=label)
     if view != 'square': raise ValueError(f"view must be 'square' or 'triangle', got {view!r}")
     c = 0 if tracks is None else np.atleast_2d(np.asarray(tracks).T).shape[0]
     fig, ax, taxs = _map_with_tracks(c, 4.2, 5.0)
-    plot_loops(mat, called, true, start_bp, res, tol_bins, chrom, ax, log, vmax)
+    plot_loops(mat, called, true, start_bp, res, tol_bins, chrom, ax, log, vmax, label=label)
     ax.set_aspect('auto')   # fill the width of the tracks: same x range, same x scale
     if c:
         plot_tracks(tracks, names, taxs, start_bp, trk_res, chrom=chrom)
@@ -385,7 +434,7 @@ def plot_region(mat:np.ndarray, # (n, n) map of a region
             t.tick_params(labelbottom=False)
             t.set_xlabel('')
         ax.set_xlim(start_bp / 1e6, (start_bp + len(mat) * res) / 1e6)
-    if title: fig.suptitle(title)
+    if title: fig.suptitle(title, y=1 - 0.05 / fig.get_figheight(), va='top')
     return fig
 
 # %% ../nbs/04_plot.ipynb #bf1ef752

@@ -10,13 +10,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p for d in ('tutorials', 'course') for p in (ROOT/'nbs'/d).glob('[0-9]*.ipynb'))
+COURSE = [p for p in LESSONS if p.parent.name == 'course']
+SOLUTIONS = sorted((ROOT/'nbs'/'course'/'solutions').glob('[0-9]*.ipynb'))   # one per lesson, opened on purpose
 INSTALL = re.compile(r"try: import mixhic\s*\nexcept ImportError:\s*\n\s+%pip install")   # a magic must start its line
 
 def _ids(p): return f'{p.parent.name}/{p.stem}'
 
+def _cells(path:Path)->list: return json.loads(path.read_text())['cells']
+def _src(cell:dict)->str: return ''.join(cell['source'])
+
 def test_there_are_tutorials_and_lessons():
     assert len([p for p in LESSONS if p.parent.name == 'tutorials']) >= 6
-    assert len([p for p in LESSONS if p.parent.name == 'course']) >= 5
+    assert len(COURSE) >= 5 and [p.name for p in SOLUTIONS] == [p.name for p in COURSE]
     for d in ('tutorials', 'course'): assert (ROOT/'nbs'/d/'.notest').exists()   # executed here, not twice
 
 @pytest.mark.parametrize('path', LESSONS, ids=_ids)
@@ -31,8 +36,24 @@ def test_opens_as_a_lesson(path):
     assert '#| export' not in src and 'default_exp' not in src, f'{path.name}: tutorials export nothing'
     assert 'import mixhic' in src or 'from mixhic' in src
 
+@pytest.mark.parametrize('path', COURSE, ids=_ids)
+def test_solutions_sit_in_their_own_notebook(path):
+    "A lesson shows exercises only; each links to its solution in solutions/<lesson>.ipynb, which holds them all."
+    cells = _cells(path)
+    src = '\n'.join(_src(c) for c in cells)
+    assert 'code-fold' not in src and not re.search(r'^#+ Solution', src, flags=re.M), f'{path.name}: a solution is left in the lesson'
+    ks = re.findall(r'^### Exercise (\d+)', src, flags=re.M)
+    assert ks, f'{path.name}: no exercises'
+    for k in ks: assert f'](solutions/{path.name}#solution-{k})' in src, f'{path.name}: exercise {k} does not link to its solution'
+    sol = path.parent/'solutions'/path.name
+    assert sol.exists() and (path.parent/'solutions'/'.notest').exists()
+    sol_src = [_src(c) for c in _cells(sol)]
+    assert sol_src[0].startswith('# ') and f'](../{path.name})' in sol_src[0], f'{sol.name}: no title linking back to the lesson'
+    heads = [m for t in sol_src for m in re.findall(r'^## Solution (\d+)', t, flags=re.M)]
+    assert heads == ks, f'{sol.name}: solutions {heads} for exercises {ks}'
+
 @pytest.mark.slow
-@pytest.mark.parametrize('path', LESSONS, ids=_ids)
+@pytest.mark.parametrize('path', LESSONS + SOLUTIONS, ids=_ids)
 def test_executes_and_renders(path, tmp_path):
     "Run the notebook top to bottom in its own folder, then render it: figures present, no error output."
     import nbformat
@@ -54,7 +75,7 @@ def test_executes_and_renders(path, tmp_path):
     tb = [o.text for o in outs if o.output_type == 'stream' and 'Traceback (most recent call last)' in o.text]
     assert not tb, f'{path.name}: a traceback was printed:\n{tb[0][-2000:]}'
     n_img = sum('image/png' in o.get('data', {}) for o in outs)
-    assert n_img >= 1, f'{path.name}: no figure'
+    assert n_img >= 1 or path in SOLUTIONS, f'{path.name}: no figure'
     html, _ = HTMLExporter().from_notebook_node(nb)
     (tmp_path/f'{path.stem}.html').write_text(html)
     assert html.count('<img') >= n_img and 'jp-OutputArea-output' in html

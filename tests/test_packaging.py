@@ -50,11 +50,32 @@ def test_sdist_leaves_out_notebooks_tests_and_data(dist):
     assert {'setup.py', 'settings.ini', 'README.md', 'mixhic/cli.py'} <= set(names)
     assert not [n for n in names if n.startswith(('nbs/', 'tests/', 'data/', 'bench/', '.ci/')) or n.endswith(('.ipynb', '.pyc'))]
 
+def _site_dirs()->list:
+    "The running interpreter's package folders (a venv's own when tests run in one, not the base Python's)."
+    return [p for p in dict.fromkeys(sys.path) if Path(p).name in ('site-packages', 'dist-packages') and Path(p).is_dir()]
+
+def _venv_reusing_packages(venv:Path)->Path:
+    "Make a bare venv at `venv` that also sees the running environment's packages; return its site-packages folder."
+    sh(sys.executable, '-m', 'venv', venv)                            # no --system-site-packages: inside a venv it reaches the base Python
+    site = Path(sh(venv/'bin'/'python', '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])').stdout.strip())
+    # plain folder lines (not `import site; site.addsitedir`): their .pth files, e.g. an editable mixhic, stay unread
+    (site/'_running_env.pth').write_text('\n'.join(_site_dirs()) + '\n')
+    return site
+
+def test_venv_sees_running_packages_not_editable_mixhic(tmp_path):
+    "The test venv imports pandas from the running environment but not the repository's (editable) mixhic."
+    venv = tmp_path/'venv'
+    _venv_reusing_packages(venv)
+    code = 'import pandas, importlib.util as u; print(pandas.__file__); print(u.find_spec("mixhic"))'
+    out = sh(venv/'bin'/'python', '-c', code, cwd=tmp_path).stdout.split('\n')
+    assert Path(out[0]).parent.parent.as_posix() in [Path(p).as_posix() for p in _site_dirs()], out
+    assert out[1] == 'None', f'the repository mixhic leaks into the test venv: {out[1]}'
+
 @pytest.mark.slow
 def test_wheel_installs_and_runs(dist):
     "A fresh venv (reusing the installed heavy packages) gets the wheel alone; its `mixhic` runs from the venv."
     venv = dist['tmp']/'venv'
-    sh(sys.executable, '-m', 'venv', '--system-site-packages', venv)
+    _venv_reusing_packages(venv)
     py, exe = venv/'bin'/'python', venv/'bin'/'mixhic'
     sh(py, '-m', 'pip', 'install', '--no-deps', '--no-index', '--force-reinstall', dist['wheel'])
     run = dict(cwd=dist['tmp'])                                       # not the repository: `python -c` imports from the cwd
@@ -67,3 +88,32 @@ def test_wheel_installs_and_runs(dist):
     assert Path(exe_path).resolve().is_relative_to(venv.resolve())
     sh(exe, 'synth', dist['tmp']/'g', '--chrom-sizes', 'chr1:2000000', **run)
     assert (dist['tmp']/'g'/'hic.cool').is_file()
+
+def _requirement(name:str)->str:
+    "The requirement on `name` in settings.ini's runtime `requirements`."
+    from configparser import ConfigParser
+    cfg = ConfigParser(delimiters=['=']); cfg.read(REPO/'settings.ini')
+    from packaging.requirements import Requirement
+    reqs = [r for r in cfg['DEFAULT']['requirements'].split() if Requirement(r).name == name]
+    assert len(reqs) == 1, f'settings.ini lists {name} {len(reqs)} times'
+    return reqs[0]
+
+def test_fastai_bounded_to_the_tested_range():
+    "mixhic patches a fastai internal, so the runtime requirement has an upper bound, and the installed fastai is in it."
+    from packaging.requirements import Requirement
+    from importlib.metadata import version
+    req = Requirement(_requirement('fastai'))
+    assert any(s.operator in ('<', '<=') for s in req.specifier), f'{req} has no upper bound'
+    assert req.specifier.contains(version('fastai')), f'installed fastai {version("fastai")} is outside {req}'
+
+def test_fastai_patch_target_exists():
+    "`train._patch_distributed_dl` replaces `DistributedDL._broadcast(self, t, rank)`: unpatched fastai defines and calls it."
+    code = ("import inspect; from fastai.distributed import DistributedDL as D; "
+            "assert '_broadcast' in vars(D), 'no DistributedDL._broadcast'; "
+            "assert list(inspect.signature(D._broadcast).parameters) == ['self', 't', 'rank'], inspect.signature(D._broadcast); "
+            "assert 'self._broadcast(' in inspect.getsource(D), 'DistributedDL no longer calls _broadcast'")
+    sh(sys.executable, '-c', code)                                    # a fresh process: fastai as installed, not patched
+    from mixhic.train import _patch_distributed_dl
+    from fastai.distributed import DistributedDL
+    _patch_distributed_dl()
+    assert DistributedDL._mixhic and DistributedDL._broadcast.__module__ == 'mixhic.train'

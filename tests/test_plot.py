@@ -5,7 +5,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 import numpy as np, pandas as pd, pytest
 from mixhic.plot import (plot_map, plot_tracks, plot_window, plot_triangle, plot_compare, plot_loops, plot_region, plot_decay,
-                         plot_curves, decay_curve, loop_points, color_norm)
+                         plot_curves, decay_curve, loop_points, color_norm, value_label, summarise_track)
 
 START, RES, N = 2_000_000, 10_000, 40          # a 400-kb region at 10 kb: x from 2.0 to 2.4 Mb
 MB = (START / 1e6, (START + N * RES) / 1e6)
@@ -193,3 +193,65 @@ def test_figure_saves(mat, tmp_path):
     fig = plot_triangle(mat, START, RES, tracks=np.ones((N * RES // 100, 1)))
     fig.savefig(tmp_path/'t.pdf'); fig.savefig(tmp_path/'t.png', dpi=40)
     assert (tmp_path/'t.pdf').read_bytes()[:4] == b'%PDF' and (tmp_path/'t.png').read_bytes()[:4] == b'\x89PNG'
+
+# ---------------------------------------------------------------------------------------------------------------
+# what a reader of the field expects of a figure: a labelled colour bar on every map, titles and labels that do not
+# collide, and tracks over long regions drawn as a filled signal rather than a barcode of one-pixel spikes
+
+def _colour_bars(fig)->list:
+    "Labels of every colour bar of `fig`: separate axes (plot_compare) or insets of an axes (the others)."
+    axs = fig.axes + [c for a in fig.axes for c in a.child_axes]
+    return [a.get_ylabel() for a in axs if a.get_label() == '<colorbar>' or a in [c for b in fig.axes for c in b.child_axes]]
+
+def _maps(mat):
+    trk = np.random.default_rng(0).random((N * RES // 100, 2))
+    w = np.log1p(mat[:20, :20]); wt = np.random.default_rng(1).random((2 * 20 * RES // 100, 2))
+    return {'map': plot_map(mat, start_bp=START, res=RES, log=True, title='t').figure,
+            'loops': plot_loops(np.log1p(mat), [(START, START + 100_000)], None, START, RES, title='t').figure,
+            'window': plot_window(w, wt, ['atac', 'dnase'], (START, START), RES, title='a window'),
+            'compare': plot_compare(np.log1p(mat), np.log1p(mat), START, RES, title='t'),
+            'square': plot_region(np.log1p(mat), START, RES, trk, ['atac', 'dnase'], chrom='chr3', title='a region'),
+            'triangle': plot_region(np.log1p(mat), START, RES, trk, ['atac', 'dnase'], view='triangle', chrom='chr3',
+                                    called=[(START + 50_000, START + 150_000)], title='a region')}
+
+def test_every_map_has_a_labelled_colour_bar(mat):
+    for name, fig in _maps(mat).items():
+        bars = _colour_bars(fig)
+        assert bars and all(bars), f'{name}: colour bars {bars}'
+    assert _colour_bars(plot_map(mat, log=True).figure) == ['contacts']
+    lab = value_label('oe', 'KR')
+    assert _colour_bars(plot_region(np.log1p(mat), START, RES, label=lab)) == [lab]
+    assert _colour_bars(plot_region(np.log1p(mat), START, RES, view='triangle', label=lab)) == [lab]
+    assert _colour_bars(plot_map(mat, colorbar=False).figure) == []
+
+def _text_boxes(fig)->list:
+    "(text, window extent) of the figure's title and every axes' title and axis labels, drawn."
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    texts = list(fig.texts) + [t for a in fig.axes for t in (a.title, a.xaxis.label, a.yaxis.label)]
+    return [(t.get_text(), t.get_window_extent(r)) for t in texts if t.get_visible() and t.get_text()]
+
+def test_titles_and_labels_do_not_overlap(mat):
+    "No title or axis label runs into another, and the figure title stays clear of every axes."
+    for name, fig in _maps(mat).items():
+        boxes = _text_boxes(fig)
+        for k, (t1, b1) in enumerate(boxes):
+            for t2, b2 in boxes[k + 1:]: assert not b1.overlaps(b2), f'{name}: {t1!r} overlaps {t2!r}'
+        if fig.get_suptitle():
+            sup = fig._suptitle.get_window_extent(fig.canvas.get_renderer())
+            hit = [a for a in fig.axes if a.get_window_extent().overlaps(sup)]
+            assert not hit, f'{name}: the title {fig.get_suptitle()!r} overlaps an axes'
+
+def test_long_tracks_are_averaged_not_barcoded():
+    "Tracks of a 10-Mb region (100,000 bins of 100 bp) are drawn as the means of runs of 100 bins: 1,000 steps."
+    trk = np.zeros((100_000, 1)); trk[::100] = 100.0                     # one spike per 10 kb: a barcode if drawn bin by bin
+    ax, = plot_tracks(trk, ['atac'], start_bp=0, trk_res=100)
+    step, = ax.patches
+    vals, edges, _ = step.get_data()
+    assert len(vals) == 1000 and np.allclose(vals, 1.0) and edges[1] - edges[0] == pytest.approx(0.01)   # 10-kb means in Mb
+    assert np.allclose(ax.get_xlim(), (0, 10))
+    short, = plot_tracks(trk[:500], ['atac'], trk_res=100)                # a short track keeps every bin
+    assert len(short.patches[0].get_data()[0]) == 500
+    t, r = summarise_track(np.arange(7.0)[:, None], 100, max_bins=3)
+    assert (t[:, 0].tolist(), r) == ([1.0, 4.0, 6.0], 300)
+    with pytest.raises(ValueError, match='max_bins'): summarise_track(trk, 100, max_bins=0)
