@@ -13,8 +13,8 @@ from .store import Store, window_ok
 from .task import get_task
 
 # %% auto #0
-__all__ = ['Split', 'block_spans', 'block_bounds', 'split_of', 'WindowDataset', 'diag_index', 'window_index', 'as_stores',
-           'make_datasets', 'spread_order', 'get_dls']
+__all__ = ['Split', 'block_spans', 'block_bounds', 'split_of', 'check_hic', 'WindowDataset', 'diag_index', 'window_index',
+           'as_stores', 'make_datasets', 'spread_order', 'get_dls']
 
 # %% ../nbs/07_data.ipynb #87324379
 @dataclass
@@ -115,6 +115,23 @@ def split_of(st:Store, # an open store
     return out
 
 # %% ../nbs/07_data.ipynb #d648fc7e
+def check_hic(stores:list, # open `Store`s
+              variant:str|None=None, # the model variant that reads them: 'bimodal', 'hic', 'tracks', 'infer'; None: pre-training's
+              target=None, # the windows' target: 'hic' (the map itself, the maps task) needs Hi-C
+             ):
+    "Refuse a tracks-only store among `stores` to a `variant` that reads Hi-C, to a Hi-C `target`, or to pre-training."
+    for st in stores:
+        if st.has_hic: continue
+        st.check_variant(variant, 'train or evaluate')
+        if target == 'hic':
+            raise ValueError(f"{st.path.name} is a tracks-only store (no Hi-C): it has no maps to train or evaluate a "
+                             f"{variant or 'maps'} model on; predict maps on it (predict_maps) with a model fine-tuned "
+                             "on a store built from a Hi-C map")
+        if variant is None:
+            raise ValueError(f"{st.path.name} is a tracks-only store (no Hi-C): pre-training and models that read Hi-C "
+                             "need a store built from a Hi-C map; a model that reads none reads it with "
+                             "variant='tracks' or 'infer'")
+
 class WindowDataset(Dataset):
     "Windows of one or more stores, as (hic (1, w, w), tracks (l, c)[, target]) float32 tensors."
     n_inp = 2   # fastai: the first two items are the model's inputs
@@ -125,8 +142,12 @@ class WindowDataset(Dataset):
                                        # or a task's function f(s, store, chrom, i, j, (hic, trk)) -> the whole sample
                  noise_std:float=0.0, # std of Gaussian noise added to the tracks (training only)
                  jitter:int=0, # move each window by a random -jitter..jitter bins along the diagonal at every read (training only)
+                 variant:str|None=None, # the model variant reading the windows: 'tracks' or 'infer' may read a tracks-only
+                                        # store (its Hi-C comes as zeros, which they ignore); see `check_hic`
                 ):
         self.stores, self.index, self.target, self.noise_std, self.jitter = list(stores), index.reset_index(drop=True), target, float(noise_std), int(jitter)
+        self.variant = variant
+        check_hic(self.stores, variant, target)
         self._cols = [self.index[c].to_numpy() for c in ('store', 'chrom', 'i', 'j')]
         self._y = self.index['y'].to_numpy(np.float32) if 'y' in self.index else None
         if self.jitter and not {'lo', 'hi'} <= set(self.index): raise ValueError("jitter needs the index's lo and hi columns (the bins each window must stay in)")
@@ -142,13 +163,15 @@ class WindowDataset(Dataset):
         lo, hi = int(self._bounds[0][k]), int(self._bounds[1][k])
         o = int(torch.randint(-self.jitter, self.jitter + 1, ()))
         if o == 0 or min(i, j) + o < lo or max(i, j) + o + st.w > hi: return i, j, None
+        if not st.has_hic: return i + o, j + o, np.zeros((st.w, st.w), np.float16)   # no contacts to filter on
         h = st.hic(c, i + o, j + o, dtype=np.float16)
         return (i + o, j + o, h) if window_ok(h, st.cfg.min_nonzero) == 'ok' else (i, j, None)
     def __getitem__(self, k):
         s, c, i, j = (col[k] for col in self._cols)
         st, i, j = self.stores[s], int(i), int(j)
         i, j, hic = self._jittered(k, st, c, i, j) if self.jitter else (i, j, None)   # a moved window's Hi-C is read once
-        if hic is None: hic = st.hic(c, i, j, dtype=np.float16)   # as stored; torch casts float16 10x faster than numpy
+        if hic is None:   # as stored; torch casts float16 10x faster than numpy (a tracks-only store: zeros)
+            hic = st.hic(c, i, j, dtype=np.float16) if st.has_hic else np.zeros((st.w, st.w), np.float16)
         trk = st.trk(c, i, j, dtype=np.float16)
         trk = torch.from_numpy(trk).float()
         if self.noise_std > 0: trk = trk + self.noise_std * torch.randn_like(trk)
@@ -161,7 +184,7 @@ class WindowDataset(Dataset):
         return out + (torch.tensor(self._y[k]),)
     def reordered(self, order)->'WindowDataset':
         "The same dataset with its windows in `order` (positions into the index)."
-        return WindowDataset(self.stores, self.index.iloc[np.asarray(order)], self.target, self.noise_std, self.jitter)
+        return WindowDataset(self.stores, self.index.iloc[np.asarray(order)], self.target, self.noise_std, self.jitter, self.variant)
     def __repr__(self): return f"WindowDataset({len(self)} windows, target={self.target}, noise_std={self.noise_std}, jitter={self.jitter})"
 
 # %% ../nbs/07_data.ipynb #9b87d6fe
@@ -214,6 +237,7 @@ def make_datasets(stores, # a `Store`, a path, or a list of them (one per cell t
                   train_frac:float=1.0, # share of the training windows kept (few-shot runs), drawn with `seed`
                   jitter:int=0, # diagonal windows, training split only: move windows by up to this many bins at every read
                   near_miss:int=0, # loops, training split only: negatives per loop shifted 2-4 bins off it (sharper genome-wide calls)
+                  variant:str|None=None, # the model variant that reads the windows (a tracks-only store needs 'tracks' or 'infer')
                   **kw, # the task's own settings, e.g. neg_ratio (loops), target (expr)
                  )->tuple[WindowDataset, WindowDataset, WindowDataset]: # train, valid, test
     "Train, valid and test `WindowDataset`s of window `kind` from `stores`."
@@ -223,13 +247,14 @@ def make_datasets(stores, # a `Store`, a path, or a list of them (one per cell t
     if jitter and task is not None and not task.jitter_ok:
         raise ValueError(f"jitter moves diagonal windows (pre-training and map windows), not {task.name!r} windows")
     tgt = 'pos' if task is None else task.ds_target(**kw)
+    check_hic(stores, variant, tgt)   # before any window is listed
     out = []
     for w in ('train', 'valid', 'test'):
         extra = {} if task is None else dict(seed=seed, near_miss=near_miss if w == 'train' else 0, **kw)
         idx = window_index(stores, kind, w, split, **extra)
         if w == 'train' and train_frac < 1 and len(idx):
             idx = idx.sample(n=max(1, int(round(train_frac * len(idx)))), random_state=seed).sort_index()
-        out.append(WindowDataset(stores, idx, tgt, noise_std if w == 'train' else 0.0, jitter if w == 'train' else 0))
+        out.append(WindowDataset(stores, idx, tgt, noise_std if w == 'train' else 0.0, jitter if w == 'train' else 0, variant))
     return tuple(out)
 
 # %% ../nbs/07_data.ipynb #84095f4e

@@ -13,7 +13,7 @@ from .store import Store
 from .train import mixhic_version
 
 # %% auto #0
-__all__ = ['MCOOL_ZOOMS', 'check_outputs', 'batches', 'diag_tiles', 'predict_map_chrom', 'untransform', 'input_bins',
+__all__ = ['MCOOL_ZOOMS', 'check_fn', 'check_outputs', 'batches', 'diag_tiles', 'predict_map_chrom', 'untransform', 'input_bins',
            'write_cool', 'predict_maps', 'candidates', 'signal_anchors', 'score_loops', 'merge_hits', 'write_bedpe',
            'predict_loops', 'predict_expr_chrom', 'write_bigwig', 'predict_expression']
 
@@ -23,6 +23,18 @@ def _store(st)->Store: return st if isinstance(st, Store) else Store(st)
 def _check_chrom(st:Store, chrom:str):
     if chrom not in st.n_bins:
         raise ValueError(f"{st.path.name}: no chromosome {chrom!r}; the store has {', '.join(st.chroms)}")
+
+def check_fn(st:Store, # an open store
+             fn, # the model as a function; a `variant` or `modality` attribute says which inputs it reads
+             meta:dict|None=None, # or its 'variant' entry, e.g. the metadata a command passes
+            ):
+    "Refuse `fn` on tracks-only store `st` when its variant reads Hi-C; warn when `fn` does not say which variant it is."
+    if st.has_hic: return
+    named = (getattr(fn, 'variant', None), getattr(fn, 'modality', None), (meta or {}).get('variant'))
+    v = next((x for x in named if isinstance(x, str)), None)
+    if v is not None: return st.check_variant(v, 'predict with')
+    log.warning(f"{st.path.name} is a tracks-only store: the model gets zeros as Hi-C windows, right only for one "
+                "that reads no Hi-C (variants 'tracks', 'infer')")
 
 def _chroms(st:Store, chroms)->list:
     chroms = st.chroms if chroms is None else [str(c) for c in ([chroms] if isinstance(chroms, str) else chroms)]
@@ -44,7 +56,8 @@ def _inputs(st:Store)->dict:
     "{resolved path: what it is} of every file store `st` was built from, as its manifest records them."
     m, name = st.manifest, st.path.name
     named = [('the Hi-C map', m.get('hic')), *((f'track {n}', v) for n, v in (m.get('tracks') or {}).items()),
-             ('the CAGE track', m.get('cage')), ('the loop table', m.get('loops')), ('the gene table', m.get('genes'))]
+             ('the CAGE track', m.get('cage')), ('the loop table', m.get('loops')), ('the gene table', m.get('genes')),
+             ('the chromosome sizes', m.get('chromsizes'))]
     return {_file(v['path']): f'{what} that store {name} was built from' for what, v in named if v and v.get('path')}
 
 # %% ../nbs/16_predict.ipynb #9ca4b207
@@ -95,7 +108,9 @@ def batches(st:Store, # an open store
     for k in range(0, len(ij), bs):
         chunk = ij[k:k + bs]
         hic, trk = np.empty((len(chunk), w, w), np.float16), np.empty((len(chunk), l, c), np.float16)
-        for r, (i, j) in enumerate(chunk): hic[r], trk[r] = st.window(chrom, int(i), int(j), np.float16)
+        for r, (i, j) in enumerate(chunk):
+            if st.has_hic: hic[r], trk[r] = st.window(chrom, int(i), int(j), np.float16)
+            else: hic[r], trk[r] = 0, st.trk(chrom, int(i), int(j), np.float16)   # a tracks-only store (see `check_fn`)
         h = torch.nan_to_num(torch.from_numpy(hic).float(), nan=fill, posinf=fill, neginf=fill)
         yield starts[k:k + bs], h[:, None], torch.from_numpy(trk).float()
 
@@ -183,11 +198,12 @@ def input_bins(hic_path, # the store's input map (.cool, .mcool or .hic)
     return cooler.binnify(pd.Series(src.chromsizes), src.res)
 
 def _input_bins(st:Store)->pd.DataFrame:
-    "The input map's bins if the file is still there, else bins of the store's chromosomes."
+    "The input map's bins if the file is still there (a tracks-only store: its chromosome sizes'), else the store's."
+    import cooler
+    if not st.has_hic: return cooler.binnify(pd.Series(st.genome_sizes), st.res)
     p = st.hic_path
     if p.exists(): return input_bins(p, st.res)
     log.warning(f"{st.path.name}: input map {p} not found; the .cool holds only the store's chromosomes")
-    import cooler
     return cooler.binnify(pd.Series(st.chromsizes), st.res)
 
 # %% ../nbs/16_predict.ipynb #e43f26b5
@@ -258,7 +274,8 @@ def _cool_meta(st:Store, fn, chroms:list, stride:int|None, meta:dict|None)->dict
     "Metadata of a .cool predicted by `fn` on `chroms` of `st`, tiles every `stride` bins, with `meta` added."
     stride = stride or st.w // 2
     return {'mixhic': mixhic_version(), 'model': _name(fn), 'source_store': str(st.path.resolve()),
-            'input_map': str(st.hic_path), 'norm': st.hic_norm, 'transform_undone': st.transform,
+            'input_map': None if st.hic_path is None else str(st.hic_path), 'norm': st.hic_norm,
+            **({} if st.has_hic else {'chromsizes': st.manifest['chromsizes']['path']}), 'transform_undone': st.transform,
             'values': 'observed/expected' if st.transform == 'oe' else 'balanced contacts',
             'weight': 'ones: the values are balanced already (NaN: chromosome not predicted)',
             'stride_bins': stride, 'band_bins': st.w - stride + 1, 'chroms': chroms, **(meta or {})}
@@ -278,6 +295,7 @@ def predict_maps(st:Store, # an open store (or its path)
     st = _store(st)
     chroms = _chroms(st, chroms)
     check_outputs([out], st, force)
+    check_fn(st, fn, meta)
     def one(c): return untransform(predict_map_chrom(st, c, fn, bs, stride, progress), st.transform_info(c))
     md = _cool_meta(st, fn, chroms, stride, meta)
     bands = {c: (lambda c=c: one(c)) for c in chroms}
@@ -423,6 +441,7 @@ def predict_loops(st:Store, # an open store (or its path)
     chroms = _chroms(st, chroms)
     if anchors not in ('all', 'signal'): raise ValueError(f"anchors must be 'all' or 'signal', got {anchors!r}")
     check_outputs([out], st, force)
+    check_fn(st, fn)
     found, n_cand = [], 0
     for c in chroms:
         cd = candidates(st, c, min_dist_bins, max_dist_bins, signal_anchors(st, c, q) if anchors == 'signal' else None)
@@ -510,6 +529,7 @@ def predict_expression(st:Store, # an open store built with genes
     st = _store(st)
     chroms = _chroms(st, chroms)
     check_outputs([out_tsv, out_bw], st, force)
+    check_fn(st, fn)
     g = st.table('genes')
     g = g[g.chrom.isin(chroms)].reset_index(drop=True)
     prof = {c: predict_expr_chrom(st, c, fn, bs, stride, progress) for c in chroms}
@@ -520,5 +540,6 @@ def predict_expression(st:Store, # an open store built with genes
         tab.to_csv(tmp, sep='\t', index=False, float_format='%.6g')
     if out_bw is not None:
         p = st.hic_path
-        write_bigwig(out_bw, open_hic(p, st.res).chromsizes if p.exists() else st.chromsizes, prof, st.res)
+        sizes = st.genome_sizes if p is None else open_hic(p, st.res).chromsizes if p.exists() else st.chromsizes
+        write_bigwig(out_bw, sizes, prof, st.res)
     return tab

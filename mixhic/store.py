@@ -12,13 +12,14 @@ import numpy as np, pandas as pd
 from fastcore.basics import patch
 from . import __version__
 from .core import *
-from .hic import open_hic, resolve_balance, weights, hic_band, transform_band, TRANSFORMS
+from .hic import HicSource, open_hic, resolve_balance, weights, hic_band, transform_band, TRANSFORMS
 from .tracks import open_bigwig, bin_track, track_chroms
 from .annot import read_bedpe, loop_bins, read_genes
 
 # %% auto #0
-__all__ = ['STORE_VERSION', 'LABEL_KINDS', 'MODEL_TRK_PER_BIN', 'as_dtype', 'band_window', 'window_ok', 'label_table',
-           'is_store_dir', 'build_store', 'Store', 'expected_by_distance', 'store_summary', 'merge_stores']
+__all__ = ['STORE_VERSION', 'LABEL_KINDS', 'MODEL_TRK_PER_BIN', 'HIC_VARIANTS', 'as_dtype', 'band_window', 'window_ok',
+           'label_table', 'read_chromsizes', 'is_store_dir', 'build_store', 'Store', 'expected_by_distance',
+           'store_summary', 'merge_stores']
 
 # %% ../nbs/06_store.ipynb #87b7d280
 _F16 = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)  # all float16 as float32
@@ -96,12 +97,14 @@ def _json_default(o):
 
 # %% ../nbs/06_store.ipynb #a3493e26
 def _status_windows(band, starts_i, starts_j, n, cfg):
-    "Filter status of windows (i, j) given as arrays, 'at_edge' when one does not fit in the chromosome."
+    "Filter status of windows (i, j) given as arrays, 'at_edge' when one does not fit; `band` None (no Hi-C): 'ok'."
     w = cfg.win_bins
     out = []
     for i, j in zip(starts_i, starts_j):
         fits = min(i, j) >= 0 and max(i, j) + w <= n
-        out.append(window_ok(band_window(band, int(i), int(j), w), cfg.min_nonzero) if fits else 'at_edge')
+        if not fits: out.append('at_edge')
+        elif band is None: out.append('ok')    # a tracks-only store: no contacts to filter on
+        else: out.append(window_ok(band_window(band, int(i), int(j), w), cfg.min_nonzero))
     return np.array(out, dtype=object)
 
 def _check_finite(v:np.ndarray, what:str, chrom:str, bin_bp:int):
@@ -124,16 +127,24 @@ def _bin_tracks(job:dict, length:int, n:int)->tuple[np.ndarray, dict, dict]:
         sig[name] = float(v.max()) if len(v) else 0.0
     return trk, cov, sig
 
+def _chrom_band(job:dict, d:Path)->tuple:
+    "(band, norm info, transform info, bins, bp) of the job's chromosome, hic.npy written in `d`; no map: band None."
+    cfg, chrom = job['cfg'], job['chrom']
+    if job['hic'] is None:                    # a tracks-only store: the geometry from the chromosome sizes
+        length = int(job['length'])
+        return None, {'scale': None, 'raw_sum': None}, {'transform': job['transform']}, -(-length // cfg.res), length
+    src = open_hic(job['hic'], cfg.res)
+    band, info = hic_band(src, chrom, cfg.band_bins, job['norm'])
+    band, tinfo = transform_band(band, job['transform'])
+    np.save(d/'hic.npy', band.astype(np.float16))
+    return band, info, tinfo, band.shape[0], int(src.chromsizes[chrom])
+
 def _build_chrom(job:dict)->dict:
     "Build one chromosome's files in `job['dir']`; return its manifest entry. Runs in a worker process."
     t0 = time.time()
     cfg, chrom, d = job['cfg'], job['chrom'], Path(job['dir'])
     d.mkdir(exist_ok=True)      # not parents: if the build was aborted and its folder removed, stop here
-    src = open_hic(job['hic'], cfg.res)
-    band, info = hic_band(src, chrom, cfg.band_bins, job['norm'])
-    band, tinfo = transform_band(band, job['transform'])
-    n, length = band.shape[0], int(src.chromsizes[chrom])
-    np.save(d/'hic.npy', band.astype(np.float16))
+    band, info, tinfo, n, length = _chrom_band(job, d)
     trk, cov, sig = _bin_tracks(job, length, n)
     np.save(d/'tracks.npy', trk)
     if job.get('cage'):
@@ -218,6 +229,7 @@ class _Plan:
     skipped:dict        # {chrom: why it is not built}
     tracks:dict         # {name: (path, {map chrom: bigWig chrom})}
     cage:tuple|None     # (path, {map chrom: bigWig chrom}) of the CAGE track, or None
+    has_hic:bool = True # False: a tracks-only store, `src` gives only the chromosome sizes
 
 def _pick_chroms(src, chroms:list|None, cfg:WindowCfg)->tuple[list, dict]:
     "Chromosomes of map `src` to build: `chroms` in any spelling, or all at least a window long; {chrom: why not}."
@@ -236,14 +248,74 @@ def _check_weights(src, norm:str, chroms:list):
     raise ValueError(f"{src.uri}: the '{norm}' balancing weights are NaN on every bin of {', '.join(chroms)}, which "
                      "would leave no window; balance the map again (e.g. `cooler balance --force`) or use balance='none'")
 
-def _plan(hic, res, balance:str, transform:str, cfg:WindowCfg|None, chroms:list|None)->_Plan:
-    "Open map `hic` at `res`, set the window geometry and the balancing, and choose the chromosomes to build."
+def _plan(hic, res, balance:str, transform:str, cfg:WindowCfg|None, chroms:list|None, chromsizes=None)->_Plan:
+    "Open map `hic` at `res` (or read `chromsizes`), set the window geometry and balancing, choose the chromosomes."
+    if hic is None: return _sizes_plan(chromsizes, res, balance, transform, cfg, chroms)
     src = open_hic(hic, res)
     cfg = _store_cfg(src.res, cfg)
     norm = resolve_balance(src, balance)
     chroms, skipped = _pick_chroms(src, chroms, cfg)
     _check_weights(src, norm, chroms)
     return _Plan(src, cfg, balance, norm, transform, chroms, skipped, {}, None)
+
+# %% ../nbs/06_store.ipynb #b7c1d0a2
+def _sizes_table(p:Path)->dict:
+    "{chrom: length} of chrom.sizes file `p`: a name and a length (bp) a line, tab- or space-separated; '#' lines skipped."
+    try: text = p.read_text()
+    except UnicodeDecodeError:
+        raise ValueError(f"{p} is neither a text chrom.sizes file nor a .cool, .mcool or .hic map") from None
+    sizes = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith('#'): continue
+        f = line.split()
+        if len(f) != 2 or not f[1].isdigit() or int(f[1]) <= 0:
+            raise ValueError(f"{p} line {n}: expected a chromosome name and its length in bp "
+                             f"(e.g. 'chr1<TAB>248956422'), got {line[:80]!r}")
+        if f[0] in sizes: raise ValueError(f"{p} line {n}: chromosome {f[0]} is listed twice")
+        sizes[f[0]] = int(f[1])
+    if not sizes: raise ValueError(f"{p} lists no chromosome; expected lines 'name<TAB>length'")
+    return sizes
+
+def _map_sizes(source:str, p:Path, is_hic:bool, res:int)->HicSource:
+    "The chromosome sizes of map `source` (file `p`): a .hic at `res`, any one resolution of an .mcool (they share them)."
+    import h5py
+    if not is_hic and '::' not in source:
+        try:
+            with h5py.File(p, 'r') as f: have = sorted(int(r) for r in f['resolutions']) if 'resolutions' in f else []
+        except OSError: have = []                        # a damaged file: open_hic says so, naming it
+        if have: source = f"{p}::/resolutions/{have[0]}"
+    m = open_hic(source, res if is_hic else None)
+    return HicSource(m.path, m.kind, int(res), dict(m.chromsizes), m.group, m.assembly)
+
+def read_chromsizes(source, # a two-column chrom.sizes file, or a map whose bins give them: .cool, .mcool[::/resolutions/N], .hic
+                    res:int, # bin size (bp) of the store to build
+                   )->HicSource: # kind 'chrom.sizes' or the map's; no contacts are read
+    "The chromosomes and lengths of `source` (a chrom.sizes file or a reference map), binned at `res` bp."
+    s = str(source)
+    p = check_file(s.split('::')[0], 'chromosome sizes')
+    if p.is_dir(): raise ValueError(f"{p} is a directory; expected a chrom.sizes file or a .cool, .mcool or .hic map")
+    with open(p, 'rb') as f: head = f.read(8)
+    is_hic = head.startswith(b'HIC')
+    if is_hic or head.startswith(b'\x89HDF\r\n\x1a\n'): return _map_sizes(s, p, is_hic, res)
+    if '::' in s: raise ValueError(f"{s}: a cooler URI needs a .cool or .mcool file; {p} is not one")
+    return HicSource(p, 'chrom.sizes', int(res), _sizes_table(p))
+
+def _sizes_plan(chromsizes, res, balance:str, transform:str, cfg:WindowCfg|None, chroms:list|None)->_Plan:
+    "The plan of a tracks-only store: the chromosomes of `chromsizes` in bins of `res` bp, and no Hi-C."
+    if chromsizes is None:
+        raise ValueError("build_store needs a Hi-C map (hic) or, for a tracks-only store, chromosome sizes (chromsizes)")
+    if res is None:
+        raise ValueError(f"a store built from chromosome sizes ({chromsizes}) needs res: the bin size (bp) of the "
+                         "model to run on it, e.g. res=5000 (--res 5000)")
+    if balance != 'auto':
+        raise ValueError(f"balance={balance!r} applies to a Hi-C map; a store built from chromosome sizes has none")
+    if transform == 'clip255':
+        raise ValueError("transform 'clip255' is undone with each chromosome's largest contact, which only a Hi-C map "
+                         "gives; a store built from chromosome sizes takes 'log1p' or 'oe' (the model's)")
+    src = read_chromsizes(chromsizes, res)
+    cfg = _store_cfg(src.res, cfg)
+    chroms, skipped = _pick_chroms(src, chroms, cfg)
+    return _Plan(src, cfg, None, None, transform, chroms, skipped, {}, None, has_hic=False)
 
 # %% ../nbs/06_store.ipynb #c60b7698
 def _match_tracks(tracks:dict, src, chroms:list, errors:str, skipped:dict)->dict:
@@ -294,9 +366,10 @@ def _chrom_jobs(plan:_Plan, labels:dict, d:Path)->list:
     "One `_build_chrom` job per chromosome of `plan`, writing in `d`/chrom, with the windows of the `labels` tables."
     jobs = []
     for c in plan.chroms:
-        job = {'chrom': c, 'hic': str(plan.src.path), 'norm': plan.norm, 'transform': plan.transform, 'cfg': plan.cfg,
+        job = {'chrom': c, 'hic': str(plan.src.path) if plan.has_hic else None, 'norm': plan.norm,
+               'transform': plan.transform, 'cfg': plan.cfg,
                'dir': str(d/c), 'tracks': {n: (str(p), m[c]) for n, (p, m) in plan.tracks.items()},
-               'cage': (str(plan.cage[0]), plan.cage[1][c]) if plan.cage else None}
+               'cage': (str(plan.cage[0]), plan.cage[1][c]) if plan.cage else None, 'length': plan.src.chromsizes[c]}
         for kind, (_, df, _) in labels.items(): job[kind] = _label_windows(df, kind, c, plan.cfg.win_bins // 2)
         jobs.append(job)
     return jobs
@@ -343,6 +416,15 @@ def _write_labels(d:Path, labels:dict, results:dict):
             df.loc[sel, 'status'] = results[c].pop(f'{kind}_status') if c in results else 'not_built'
         df.to_csv(d/f'{kind}.tsv', sep='\t', index=False)
 
+def _hic_entry(plan:_Plan)->dict:
+    "The manifest's 'hic' entry: the map's fingerprint and settings, or (a tracks-only store) only the transform."
+    src = plan.src
+    if not plan.has_hic:
+        return {'path': None, 'kind': None, 'group': None, 'assembly': src.assembly, 'balance_asked': None,
+                'norm': None, 'transform': plan.transform}
+    return {**_fingerprint(src.path), 'kind': src.kind, 'group': src.group, 'assembly': src.assembly,
+            'balance_asked': str(plan.balance), 'norm': plan.norm, 'transform': plan.transform}
+
 def _manifest(plan:_Plan, labels:dict, results:dict, expr_col, expr_log:bool)->dict:
     "The manifest of a store built from `plan`: inputs, settings, the chromosomes' `results` and the window counts."
     cfg, src, bw = plan.cfg, plan.src, {'transform': 'log2(1+mean)'}
@@ -350,15 +432,17 @@ def _manifest(plan:_Plan, labels:dict, results:dict, expr_col, expr_log:bool)->d
     if 'genes' in lab:
         lab['genes'].update(value_col=expr_col or ('expression' if 'value' in labels['genes'][1] else None),
                             value_transform='log2(1+x)' if expr_log else 'none')
-    return {'format': 'mixhic-store', 'version': STORE_VERSION, 'created': time.strftime('%Y-%m-%dT%H:%M:%S'),
-            'mixhic': __version__, 'cfg': cfg.to_dict(),
-            'hic': {**_fingerprint(src.path), 'kind': src.kind, 'group': src.group, 'assembly': src.assembly,
-                    'balance_asked': str(plan.balance), 'norm': plan.norm, 'transform': plan.transform},
+    man = {'format': 'mixhic-store', 'version': STORE_VERSION, 'created': time.strftime('%Y-%m-%dT%H:%M:%S'),
+            'mixhic': __version__, 'cfg': cfg.to_dict(), 'hic': _hic_entry(plan),
             'tracks': {n: {**_fingerprint(p), **bw, 'bin_bp': cfg.trk_res} for n, (p, _) in plan.tracks.items()},
             'cage': {**_fingerprint(plan.cage[0]), **bw, 'bin_bp': cfg.res} if plan.cage else None,
             'loops': lab.get('loops'), 'genes': lab.get('genes'),
             'chroms': {c: results[c] for c in plan.chroms}, 'skipped': plan.skipped,
             'diag': {k: int(sum(results[c]['diag'][k] for c in plan.chroms)) for k in _DIAG_KEYS}}
+    if not plan.has_hic:   # only tracks-only stores carry these keys: the others are as they always were
+        man['has_hic'] = False
+        man['chromsizes'] = {**_fingerprint(src.path), 'kind': src.kind, 'group': src.group, 'sizes': src.chromsizes}
+    return man
 
 # %% ../nbs/06_store.ipynb #9220315d
 def is_store_dir(p:Path)->bool:
@@ -370,10 +454,10 @@ def is_store_dir(p:Path)->bool:
     except (OSError, ValueError): return False
 
 # %% ../nbs/06_store.ipynb #c544749c
-def build_store(hic, # Hi-C map: .cool, .mcool or .hic
+def build_store(hic, # Hi-C map: .cool, .mcool or .hic; None: a tracks-only store from `chromsizes`
                 tracks:dict|None, # {name: bigWig path}, e.g. {'atac': 'atac.bw', 'dnase': 'dnase.bw'}; None or {}: a Hi-C-only store
                 out, # the store directory to write (replaced atomically if it exists)
-                res:int|None=None, # Hi-C bin size (bp); None: the file's own (.cool) or 5,000
+                res:int|None=None, # Hi-C bin size (bp); None: the file's own (.cool) or 5,000 (required with `chromsizes`)
                 balance:str='auto', # 'auto', 'none', 'weight', 'KR', 'SCALE', 'VC' (see `resolve_balance`)
                 transform:str='log1p', # Hi-C value transform: 'log1p', 'clip255' or 'oe'
                 loops=None, # BEDPE of loops (optional)
@@ -387,16 +471,22 @@ def build_store(hic, # Hi-C map: .cool, .mcool or .hic
                 workers:int=1, # processes building chromosomes in parallel
                 errors:str='raise', # 'raise' on bad input, or 'skip' missing chromosomes and bad rows (reported)
                 progress:bool=True, # show a progress bar
+                chromsizes=None, # no Hi-C: a chrom.sizes file or a reference map's bins, for a tracks-only store (needs `res`)
                )->Path:
-    "Build a paired-window store at `out` from a Hi-C map, bigWig `tracks` and optional loops, genes and CAGE."
+    "Build a paired-window store at `out` from a Hi-C map (or `chromsizes`), bigWig `tracks`, loops, genes and CAGE."
     if errors not in ('raise', 'skip'): raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
     if transform not in TRANSFORMS:
         raise ValueError(f"unknown Hi-C transform {transform!r}; expected one of {', '.join(TRANSFORMS)}")
     tracks = dict(tracks or {})
+    if hic is not None and chromsizes is not None:
+        raise ValueError(f"give a Hi-C map ({hic}) or chromosome sizes ({chromsizes}), not both: the map gives its own")
+    if hic is None and not tracks:
+        raise ValueError(f"a store built from chromosome sizes ({chromsizes}) needs tracks: without Hi-C they are "
+                         "all a model reads")
     if not tracks:
         log.info("no tracks: a Hi-C-only store, for loop detection from Hi-C alone (variant 'hic'); pre-training and "
                  "the other tasks need tracks")
-    plan = _add_bigwigs(_plan(hic, res, balance, transform, cfg, chroms), tracks, cage, errors)
+    plan = _add_bigwigs(_plan(hic, res, balance, transform, cfg, chroms, chromsizes), tracks, cage, errors)
     labels = _label_tables(plan, loops, genes, gene_cols, expr_col, expr_log, errors)
     out = Path(out)
     with atomic_path(out, replace_ok=is_store_dir, what='mixhic store (or an empty folder)') as tmp:
@@ -435,11 +525,16 @@ class Store:
         self.chroms = list(self.manifest['chroms'])
         self.n_bins = {c: v['n_bins'] for c, v in self.manifest['chroms'].items()}
         self.chromsizes = {c: v['length'] for c, v in self.manifest['chroms'].items()}
+        self.has_hic = bool(self.manifest.get('has_hic', True))   # False: a tracks-only store (`build_store(chromsizes=)`)
         self._mm, self._tables = {}, {}   # memory maps; label tables held in memory (see `Store.with_table`)
 
     def __repr__(self):
         return (f"Store({self.path.name}: {len(self.chroms)} chromosomes, res={self.res:,}, tracks={self.tracks}, "
-                f"{self.manifest['diag']['ok']:,} diagonal windows)")
+                f"{self.manifest['diag']['ok']:,} diagonal windows{'' if self.has_hic else ', no Hi-C'})")
+    def _no_hic(self, what:str):
+        "Raise: a tracks-only store has no `what`."
+        raise ValueError(f"{self.path.name} is a tracks-only store (built from chromosome sizes, without Hi-C): it "
+                         f"has no {what}; only models that read no Hi-C (variants 'tracks' and 'infer') run on it")
     def _arr(self, chrom, name):
         k = (chrom, name)
         if k not in self._mm:   # a plain ndarray over the memory map: slicing an np.memmap costs 10x more per call
@@ -462,6 +557,7 @@ class Store:
 
     def hic(self, chrom:str, i:int, j:int, dtype=np.float32)->np.ndarray:
         "Hi-C window (w, w) of anchors starting at bins `i` (rows) and `j` (columns) of `chrom`."
+        if not self.has_hic: self._no_hic('Hi-C window to read')
         self._check(chrom, i, j)
         return band_window(self._arr(chrom, 'hic'), int(i), int(j), self.w, dtype)
 
@@ -483,6 +579,7 @@ class Store:
     def region(self, chrom:str, start_bp:int, end_bp:int)->tuple[np.ndarray, np.ndarray]:
         "Hi-C map (n, n) and tracks (n * trk_per_bin, n_tracks) of the bins covering `start_bp`..`end_bp` of `chrom`."
         a, b = int(start_bp) // self.res, -(-int(end_bp) // self.res)
+        if not self.has_hic: self._no_hic('Hi-C map to read')
         self._need(chrom)
         if not 0 <= a < b <= self.n_bins[chrom]:
             raise ValueError(f"region {chrom}:{start_bp:,}-{end_bp:,} is not inside {chrom} "
@@ -516,6 +613,7 @@ class Store:
 def band(self:Store, chrom:str, # one of the store's chromosomes
         )->np.ndarray: # (n, k) float16: band[i, k] = contact of bins i and i + k, k < `cfg.band_bins`
     "The stored Hi-C band of `chrom`, memory-mapped."
+    if not self.has_hic: self._no_hic('Hi-C band')
     return self._arr(chrom, 'hic')
 
 # %% ../nbs/06_store.ipynb #edcce9c5
@@ -543,10 +641,11 @@ def window_status(self:Store, chrom:str, # one of the store's chromosomes
                   i:np.ndarray, # (m,) first bins of anchor 1
                   j:np.ndarray, # (m,) first bins of anchor 2
                  )->np.ndarray: # (m,) object: 'ok', 'sparse', 'nonfinite' or 'at_edge'
-    "Filter status of the windows with anchors starting at bins `i`, `j` of `chrom`."
+    "Filter status of the windows with anchors starting at bins `i`, `j` of `chrom` (no Hi-C: 'ok' where they fit)."
     i, j = np.atleast_1d(np.asarray(i)), np.atleast_1d(np.asarray(j))
     if i.shape != j.shape: raise ValueError(f"i and j must have the same shape, got {i.shape} and {j.shape}")
-    return _status_windows(self.band(chrom), i, j, self.n_bins[chrom], self.cfg)
+    self._need(chrom)
+    return _status_windows(self.band(chrom) if self.has_hic else None, i, j, self.n_bins[chrom], self.cfg)
 
 # %% ../nbs/06_store.ipynb #f1d7348f
 @patch
@@ -563,13 +662,14 @@ def with_table(self:Store, kind:str, # 'loops' or 'genes'
 
 # %% ../nbs/06_store.ipynb #db6987f3
 @patch(as_prop=True)
-def hic_path(self:Store)->Path:
-    "Path of the Hi-C map the store was built from."
-    return Path(self.manifest['hic']['path'])
+def hic_path(self:Store)->Path|None:
+    "Path of the Hi-C map the store was built from (None: a tracks-only store)."
+    p = self.manifest['hic']['path']
+    return None if p is None else Path(p)
 
 @patch(as_prop=True)
-def hic_norm(self:Store)->str:
-    "Balancing of the stored Hi-C: 'weight', 'KR', 'SCALE', 'VC', or 'none' (raw counts)."
+def hic_norm(self:Store)->str|None:
+    "Balancing of the stored Hi-C: 'weight', 'KR', 'SCALE', 'VC', or 'none' (raw counts); None: a tracks-only store."
     return self.manifest['hic']['norm']
 
 @patch(as_prop=True)
@@ -587,6 +687,24 @@ def has_cage(self:Store)->bool:
     "Was the store built with a CAGE track (`Store.cage`)?"
     return self.manifest.get('cage') is not None
 
+@patch(as_prop=True)
+def genome_sizes(self:Store)->dict|None:
+    "{chrom: length} of every chromosome of a tracks-only store's chromosome sizes, in their order (None: from a map)."
+    cs = self.manifest.get('chromsizes')
+    return None if cs is None else dict(cs['sizes'])
+
+HIC_VARIANTS = ('bimodal', 'hic')   # the model variants that read a Hi-C window
+
+@patch
+def check_variant(self:Store, variant:str, # a model's inputs: 'bimodal', 'hic', 'tracks' or 'infer'
+                  action:str='run', # what is refused, for the message: 'fine-tune', 'evaluate', 'predict with'
+                 ):
+    "Refuse to `action` a model of `variant` that reads Hi-C on a tracks-only store, naming the store and the variant."
+    if self.has_hic or variant not in HIC_VARIANTS: return
+    raise ValueError(f"cannot {action} a {variant!r} model on {self.path.name}: it is a tracks-only store (built from "
+                     f"chromosome sizes, without Hi-C) and variant {variant!r} reads Hi-C windows; use a 'tracks' or "
+                     "'infer' model, or a store built from a Hi-C map")
+
 # %% ../nbs/06_store.ipynb #94fb7b85
 @patch
 def transform_info(self:Store, chrom:str, # one of the store's chromosomes
@@ -600,6 +718,7 @@ def transform_info(self:Store, chrom:str, # one of the store's chromosomes
 def norm_scale(self:Store, chrom:str, # one of the store's chromosomes
               )->float: # 1.0 for raw counts
     "The factor that scaled the balanced contacts of `chrom` back to its raw contact sum."
+    if not self.has_hic: self._no_hic('contacts to scale')
     self._need(chrom)
     return float(self.manifest['chroms'][chrom]['norm_scale'])
 
@@ -646,15 +765,23 @@ def store_summary(st:Store, # an open store
     "A readable summary of store `st`: inputs, normalisation, transforms and window counts per filter."
     m, c, h = st.manifest, st.manifest['cfg'], st.manifest['hic']
     trk = ', '.join(f"{n} ({Path(t['path']).name})" for n, t in m['tracks'].items())
-    L = [f"mixhic store {st.path} (format v{m['version']}, built {m['created']} by mixhic {m['mixhic']})",
-         f"Hi-C   {h['path']}  [{h['kind']}, {h['bytes']:,} bytes, assembly {h['assembly']}]",
-         f"       res {c['res']:,} bp, balance asked '{h['balance_asked']}' -> used '{h['norm']}', "
-         f"transform {h['transform']}",
+    L = [f"mixhic store {st.path} (format v{m['version']}, built {m['created']} by mixhic {m['mixhic']})"]
+    if st.has_hic:
+        L += [f"Hi-C   {h['path']}  [{h['kind']}, {h['bytes']:,} bytes, assembly {h['assembly']}]",
+              f"       res {c['res']:,} bp, balance asked '{h['balance_asked']}' -> used '{h['norm']}', "
+              f"transform {h['transform']}"]
+    else:
+        cs = m['chromsizes']
+        L += [f"Hi-C   none: a tracks-only store, chromosomes from {cs['path']} [{cs['kind']}], for models that read "
+              "no Hi-C ('tracks', 'infer')",
+              f"       res {c['res']:,} bp, predicted maps undone from transform {h['transform']}"]
+    L += [
          (f"tracks {trk}: {c['trk_res']} bp bins, log2(1+mean)" if m['tracks']
           else "tracks: none (a Hi-C-only store: loop detection from Hi-C alone)"),
          f"window {c['win_bins']} x {c['win_bins']} bins, stride {c['stride_bins']} bins, "
          f"loops {c['min_dist_bp']:,}-{c['max_dist_bp']:,} bp, "
-         f"filters: >= {c['min_nonzero']:.0%} non-zero pixels, all pixels finite"]
+         + (f"filters: >= {c['min_nonzero']:.0%} non-zero pixels, all pixels finite" if st.has_hic
+            else "filters: none (no contacts): every window that fits is kept")]
     if m.get('cage'): L.append(f"cage   {m['cage']['path']}")
     chroms = ', '.join(f"{ch} ({v['n_bins']:,} bins)" for ch, v in m['chroms'].items())
     L.append(f"chromosomes ({len(st.chroms)}): {chroms}")
@@ -666,7 +793,8 @@ def _merge_key(m:dict)->tuple:
     "What stores must share to be merged: settings, normalisation, transform and the fingerprints of every input."
     fp = lambda e: None if not e else tuple(e.get(k) for k in ('sha256_ends', 'bytes', 'value_col', 'value_transform'))
     return (json.dumps(m['cfg'], sort_keys=True), fp(m['hic']), m['hic']['norm'], m['hic']['transform'],
-            tuple((n, fp(t)) for n, t in m['tracks'].items()), *(fp(m.get(k)) for k in ('cage', 'loops', 'genes')))
+            tuple((n, fp(t)) for n, t in m['tracks'].items()), *(fp(m.get(k)) for k in ('cage', 'loops', 'genes')),
+            fp(m.get('chromsizes')))
 
 def _merge_labels(sts:list, kind:str)->pd.DataFrame:
     "The `kind` table of stores `sts`: each row's status from the store that built its chromosome."
