@@ -56,14 +56,15 @@ def inputs()->tuple[Path, Path]:
     if not is_store_dir(st): build_store(cool, None, st, loops=real_data()/LABELS, progress=False)
     return cool, st
 
-def folds(st)->list:
-    "(split, test arm (lo, hi)) of both directions: train on one arm, validation = its quarter farthest from the test arm."
+def folds(st, chrom:str=CHROM, cut:int=CUT, both:bool=True)->list:
+    """(split, test part (lo, hi)) of training on one side of bin `cut` and calling the other (both ways, or left ->
+    right); the validation block is the quarter of the training side farthest from the test side."""
     from mixhic.data import Split
-    d = st.diag_starts(CHROM)
+    d = st.diag_starts(chrom)
     lo, hi = int(d.min()), int(d.max()) + st.w
     out = []
-    for arm, test, order in (((CUT, hi), (lo, CUT), ('test', 'train', 'valid')),
-                             ((lo, CUT), (CUT, hi), ('valid', 'train', 'test'))):
+    for arm, test, order in (((cut, hi), (lo, cut), ('test', 'train', 'valid')),
+                             ((lo, cut), (cut, hi), ('valid', 'train', 'test')))[0 if both else 1:]:
         n = arm[1] - arm[0]
         share = {'train': 0.75 * n / (hi - lo), 'valid': 0.25 * n / (hi - lo)}
         share['test'] = 1 - share['train'] - share['valid']
@@ -85,7 +86,7 @@ def row_mixhic(st_path:Path, calls:Path, epochs:int):
         shutil.rmtree(run, ignore_errors=True)
         finetune(st, run, FinetuneCfg('loops', 'hic', epochs=epochs), split, plot=False, device='cpu')
         m, ck = load_task_model(run/'best.pt')
-        c = call_loops(st, window_fn(m), D/f'mixhic_fold{k}.bedpe', threshold=ck['threshold'], progress=False)
+        c = call_loops(st, window_fn(m), D/f'mixhic_fold{k}.bedpe', threshold=ck['threshold'], progress=False, force=True)
         parts.append(in_arm(c, test))
     write_bedpe(calls, pd.concat(parts, ignore_index=True), st.res, st.chromsizes)
 
@@ -174,7 +175,7 @@ def row_chr22(calls:Path):
     from mixhic.finetune import load_task_model, window_fn
     from mixhic.tasks.loop_calls import call_loops
     m, ck = load_task_model(D/'mixhic_fold0'/'best.pt')
-    call_loops(Store(chr22_store()), window_fn(m), calls, threshold=ck['threshold'], progress=False)
+    call_loops(Store(chr22_store()), window_fn(m), calls, threshold=ck['threshold'], progress=False, force=True)
 
 def enrichment22(calls:Path)->dict:
     "DNase and ATAC at the anchors of the chr22 calls over distance-matched random pairs (bigWig means per 5-kb bin)."
@@ -192,6 +193,101 @@ def enrichment22(calls:Path)->dict:
         out[name] = anchor_enrichment({'chr22': v}, C)['enrichment']
     return out
 
+C22, EPOCHS22, PRE22 = 'chr22', 8, 10   # training epochs of the chr22 rows; pre-training epochs of the pre-trained row
+
+def chr22_labels(cool:Path)->Path:
+    "cooltools `dots` on the ICE-balanced chr22 map (HiCCUPS-like; the set has no loop list): the chr22 rows' labels."
+    out = D/'cooltools_chr22.bedpe'
+    if not out.exists():
+        script = D/'run_cooltools.py'
+        script.write_text(COOLTOOLS.replace("'chr17'", "sys.argv[3]"))
+        tmp = out.with_suffix('.tmp')
+        subprocess.run([str(D.parent/'venv_cooltools'/'bin'/'python'), str(script), str(cool), str(tmp), C22], check=True,
+                       capture_output=True)
+        tmp.rename(out)
+    return out
+
+def chr22_track_store(labels:Path)->Path:
+    "K562 chr22 at 5 kb with DNase and ATAC at 100 bp and the cooltools calls as its loop table."
+    from mixhic.store import build_store, is_store_dir
+    st = D/'k562_chr22_5kb_trk.mixhic'
+    if not is_store_dir(st):
+        _, trk = k562_inputs()
+        build_store(D/'k562_chr22_5kb_ice.cool', {k: trk[k] for k in ('dnase', 'atac')}, st, loops=labels, progress=False)
+    return st
+
+def half22(st)->tuple:
+    "(split, test half): train on the first half of chr22's mapped bins (validation: its first quarter), call the second."
+    d = st.diag_starts(C22)
+    return folds(st, C22, (int(d.min()) + int(d.max()) + st.w) // 2, both=False)[0]
+
+def row_chr22_model(variant:str, pre:bool, calls:Path):
+    "Train a `variant` model on the first half of chr22 (pre-trained there first if `pre`), call the second half."
+    from mixhic.store import Store
+    from mixhic.finetune import FinetuneCfg, finetune, load_task_model, window_fn
+    from mixhic.tasks.loop_calls import call_loops
+    from mixhic.predict import write_bedpe
+    st = Store(chr22_track_store(chr22_labels(D/'k562_chr22_5kb_ice.cool')))
+    split, test = half22(st)
+    run = D/f'c22_{variant}{"_pre" if pre else ""}'
+    shutil.rmtree(run, ignore_errors=True)
+    kw = {}
+    if pre:
+        from mixhic.pretrain import pretrain, PretrainCfg
+        pretrain(st, run/'pre', PretrainCfg(epochs=PRE22), split, plot=False, device='cpu')
+        kw['pretrained'] = run/'pre'/'best.pt'
+    finetune(st, run/'ft', FinetuneCfg('loops', variant, epochs=EPOCHS22), split, plot=False, device='cpu', **kw)
+    m, ck = load_task_model(run/'ft'/'best.pt')
+    c = call_loops(st, window_fn(m), run/'all.bedpe', threshold=ck['threshold'], progress=False, force=True)
+    write_bedpe(calls, in_arm(c, test), st.res, st.chromsizes)
+
+def score22(calls:Path)->dict:
+    "Agreement with cooltools on the held-out half of chr22 (the protocol, cooltools' calls as labels), APA, DNase/ATAC."
+    import pandas as pd
+    from mixhic.annot import read_bedpe
+    from mixhic.store import Store
+    from mixhic.tasks.loop_calls import evaluate_calls
+    st = Store(chr22_track_store(chr22_labels(D/'k562_chr22_5kb_ice.cool')))
+    _, (lo, hi) = half22(st)
+    def held(path):
+        b = read_bedpe(path, st.chromsizes)[0]
+        return b[(b.start1 // st.res >= lo) & (b.start2 // st.res < hi)]
+    lab = D/'cooltools_chr22_test.bedpe'
+    held(chr22_labels(D/'k562_chr22_5kb_ice.cool')).iloc[:, :6].to_csv(lab, sep='\t', header=False, index=False)
+    return evaluate_calls(st, held(calls), lab)
+
+def chr22_rows()->dict:
+    "The chr22 5-kb table: mixhic Hi-C only, bimodal and pre-trained bimodal against cooltools' calls on the held-out half."
+    print(f"\n## K562 chr22 (hg38, 5 kb, DNase + ATAC): trained on the first half against cooltools `dots` calls (no loop "
+          f"list exists for this set), called on the second half; {EPOCHS22} epochs, pre-training {PRE22} epochs\n")
+    cool = D/'k562_chr22_5kb_ice.cool'
+    t = time.time()
+    lab = chr22_labels(cool)
+    chr22_track_store(lab)
+    print(f"(cooltools on chr22 and the track store: {time.time() - t:.0f} s, cached after the first run)")
+    names = {'c22_hic': 'mixhic loops, Hi-C only, from scratch', 'c22_bimodal': 'mixhic loops, bimodal, from scratch',
+             'c22_bimodal_pre': 'mixhic loops, bimodal, pre-trained on the training half'}
+    rows, out = [], {}
+    e = score22(lab)
+    out['cooltools'] = {'calls': e['scores']['calls'], **{k: v['enrichment'] for k, v in e['enrichment'].items()}}
+    rows.append(['cooltools 0.7.1 dots (the labels)', e['scores']['calls'], '1', '1', f"{e['apa_score']:.2f}",
+                 *(f"x{e['enrichment'][k]['enrichment']:.2f}" for k in ('dnase', 'atac')), '', ''])
+    for r, name in names.items():
+        calls = D/f'calls_{r}.bedpe'
+        secs, mb, rc = child([sys.executable, __file__, '--row', r, '--calls', str(calls)])
+        if rc != 0:
+            print(f"{name}: failed (exit {rc}); skipped")
+            continue
+        e = score22(calls)
+        s = e['scores']
+        out[r] = {**s, 'apa': e['apa_score'], 'seconds': secs, 'peak_mb': mb,
+                  **{k: v['enrichment'] for k, v in e['enrichment'].items()}}
+        rows.append([name, s['calls'], f"{s['f1_1']:.3f}", f"{s['f1_2']:.3f}", f"{e['apa_score']:.2f}",
+                     *(f"x{e['enrichment'][k]['enrichment']:.2f}" for k in ('dnase', 'atac')), f'{secs:.0f}', f'{mb:,.0f}'])
+    print(table(rows, ['caller', 'calls (held-out half)', 'F1 +-1 vs cooltools', 'F1 +-2 vs cooltools', 'APA',
+                       'DNase at anchors', 'ATAC at anchors', 'wall s (train + call)', 'peak MB']))
+    return out
+
 def score(st_path:Path, calls:Path)->dict:
     from mixhic.tasks.loop_calls import evaluate_calls
     return evaluate_calls(st_path, calls, real_data()/LABELS)
@@ -200,6 +296,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--epochs', type=int, default=20)
     ap.add_argument('--no-peers', action='store_true')
+    ap.add_argument('--no-chr22-models', action='store_true', help='skip the chr22 5-kb model rows (about 15 min)')
+    ap.add_argument('--only-chr22-models', action='store_true', help='only the chr22 5-kb model rows')
     ap.add_argument('--row', help=argparse.SUPPRESS)
     ap.add_argument('--calls', help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -209,8 +307,15 @@ def main():
         {'mixhic': lambda: row_mixhic(st, Path(a.calls), a.epochs), 'oe': lambda: row_oe(st, Path(a.calls), a.epochs),
          'cooltools': lambda: row_peer('cooltools', cool, Path(a.calls)),
          'chromosight': lambda: row_peer('chromosight', cool, Path(a.calls)),
-         'chr22': lambda: row_chr22(Path(a.calls))}[a.row]()
+         'chr22': lambda: row_chr22(Path(a.calls)),
+         'c22_hic': lambda: row_chr22_model('hic', False, Path(a.calls)),
+         'c22_bimodal': lambda: row_chr22_model('bimodal', False, Path(a.calls)),
+         'c22_bimodal_pre': lambda: row_chr22_model('bimodal', True, Path(a.calls))}[a.row]()
         return
+    if a.only_chr22_models:
+        header('Loop calls on K562 chr22 (5 kb, DNase + ATAC)')
+        chr22_store()
+        sys.exit(0 if chr22_rows() else 1)
     header('Loop calls on K562 chr17 (25 kb), arm-held-out, against CTCF ChIA-PET')
     names = {'mixhic': 'mixhic loops, Hi-C only, tiny, from scratch (train + call)', 'oe': 'O/E ranking, 3 x 3 NMS',
              'cooltools': 'cooltools 0.7.1 dots (defaults)', 'chromosight': 'Chromosight 1.6.3 detect (defaults)'}
@@ -242,6 +347,8 @@ def main():
             print(f"\nK562 chr22 at 5 kb (10,164 bins, band 450), called with the first fold's chr17 25-kb model (its cost; "
                   f"no labels here): {n:,} calls in {secs:.0f} s, peak {mb:,.0f} MB; DNase at the anchors x{e['dnase']:.2f}, "
                   f"ATAC x{e['atac']:.2f} over distance-matched random pairs")
+    if not (a.no_chr22_models or a.no_peers) and 'cooltools' in res:
+        res['chr22'] = chr22_rows()
     (OUT/'loop_callers.json').write_text(json.dumps(res, indent=1, default=float))
     if 'mixhic' in res:
         m = res['mixhic']

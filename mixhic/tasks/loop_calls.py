@@ -359,6 +359,7 @@ def call_loops(st, # an open store (or its path)
                max_dist_bins:int|None=None, # longest anchor distance called (default: the store's)
                bs:int=32, # windows per batch
                progress:bool=True, # show progress bars
+               force:bool=False, # replace `out` if it exists (never an input of the store)
               )->pd.DataFrame: # chrom, a, b, score
     "Call loops on `chroms` of `st` with per-pixel model `fn`; write a scored BEDPE `out` in genome order."
     from mixhic.store import Store
@@ -367,6 +368,9 @@ def call_loops(st, # an open store (or its path)
     for c in chroms:
         if c not in st.n_bins: raise ValueError(f"{st.path.name}: no chromosome {c!r}; the store has {', '.join(st.chroms)}")
     if not 0 < int(stride) <= st.w: raise ValueError(f"stride must be in 1..{st.w} bins, got {stride}")
+    if not 0 <= threshold <= 1: raise ValueError(f"threshold is a probability: expected 0..1, got {threshold}")
+    if int(bs) < 1: raise ValueError(f"bs (windows per batch) must be at least 1, got {bs}")
+    check_outputs([out], st, force)
     hi = st.cfg.max_dist_bins if max_dist_bins is None else min(int(max_dist_bins), st.cfg.max_dist_bins)
     found = []
     for c in chroms:
