@@ -71,6 +71,14 @@ def test_loops_checkpoint_evaluates(old_store):
     assert res['n'] > 0 and len(res['pred']) == res['n'] and np.isfinite(res['pred']).all()
     assert 0 <= res['model']['auroc'] <= 1 and 0 <= res['baseline']['auroc'] <= 1
 
+def _close(a, b, rel:float=1e-6)->bool:
+    """Equal JSON trees, floats within `rel`: track means are summed in float64 since issue 17, which moves the
+    recorded track maxima in the 7th digit (the stored float16 tracks are identical)."""
+    if isinstance(a, dict): return isinstance(b, dict) and a.keys() == b.keys() and all(_close(a[k], b[k], rel) for k in a)
+    if isinstance(a, list): return isinstance(b, list) and len(a) == len(b) and all(_close(x, y, rel) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float): return a == b or abs(a - b) <= rel * max(abs(a), abs(b))
+    return a == b
+
 def _same_content(old:Store, new:Store):
     "Arrays, label tables and manifest of two stores equal, but for build times, versions and the inputs' paths."
     def strip(m):
@@ -80,11 +88,18 @@ def _same_content(old:Store, new:Store):
         for e in [m['hic'], *m['tracks'].values(), m['loops'], m['genes']]: e.pop('path')
         m['hic'].pop('sha256_ends')                       # cooler writes the creation date into the .cool
         return m
-    assert strip(old.manifest) == strip(new.manifest)
+    assert _close(strip(old.manifest), strip(new.manifest))
     for c in old.chroms:
         for name in ('hic', 'tracks', 'diag'):
             x, y = np.load(old.path/'chroms'/c/f'{name}.npy'), np.load(new.path/'chroms'/c/f'{name}.npy')
-            assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True), (c, name)
+            assert x.dtype == y.dtype and x.shape == y.shape, (c, name)
+            if name == 'diag':
+                assert np.array_equal(x, y, equal_nan=True), (c, name)
+                continue
+            # issue 17's float64 track sums and its new cooler read path round a few float16 values the other way
+            # (6-14 of 60,000 track bins, 1 of 90,000 map pixels): at most one float16 step, in < 0.1 % of values
+            off = ~((x == y) | (np.isnan(x) & np.isnan(y)))
+            assert off.mean() < 1e-3 and np.all(np.abs(x[off].astype(float) - y[off]) <= np.spacing(np.maximum(np.abs(x[off]), np.abs(y[off])))), (c, name)
     for kind in ('loops', 'genes'): assert old.table(kind).equals(new.table(kind)), kind
 
 def test_build_unchanged(old_store, tmp_path):

@@ -52,6 +52,21 @@ def test_solutions_sit_in_their_own_notebook(path):
     heads = [m for t in sol_src for m in re.findall(r'^## Solution (\d+)', t, flags=re.M)]
     assert heads == ks, f'{sol.name}: solutions {heads} for exercises {ks}'
 
+THROUGH_REGISTRY = [ROOT/'nbs'/d/f for d, f in (('course', '01_contact_maps.ipynb'), ('course', '02_distance_decay.ipynb'),
+                    ('course', '04_accessibility.ipynb'), ('tutorials', '03_map_prediction.ipynb'), ('tutorials', '05_expression.ipynb'))]
+
+@pytest.mark.parametrize('path', THROUGH_REGISTRY, ids=_ids)
+def test_reads_real_data_through_the_registry(path):
+    "These lessons run on any machine: each real file comes from `datasets.prepare` (derived, checksummed), no local path."
+    from mixhic.datasets import derived
+    code = '\n'.join(_src(c) for c in _cells(path) if c['cell_type'] == 'code')
+    for bad in ('real_data(', '../shared', 'shared/data/real', 'MIXHIC_REAL_DATA'):
+        assert bad not in code, f'{path.name}: reads {bad!r} directly, not through mixhic.datasets.prepare'
+    names = re.findall(r"prepare\(\s*['\"]([^'\"]+)['\"]", code)
+    assert names, f'{path.name}: no mixhic.datasets.prepare(name) call'
+    unknown = sorted(set(names) - set(derived().name))
+    assert not unknown, f'{path.name}: prepare() of names with no recipe: {unknown}'
+
 @pytest.mark.slow
 @pytest.mark.parametrize('path', LESSONS + SOLUTIONS, ids=_ids)
 def test_executes_and_renders(path, tmp_path):
