@@ -22,6 +22,7 @@ py_versions = '3.10 3.11 3.12 3.13'.split()
 requirements = shlex.split(cfg.get('requirements', ''))
 hic_requirements = shlex.split(cfg.get('hic_requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+data_requirements = shlex.split(cfg.get('data_requirements', ''))
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 
@@ -38,7 +39,8 @@ setuptools.setup(
     packages = setuptools.find_packages(include=['mixhic', 'mixhic.*']),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'hic': hic_requirements, 'dev': dev_requirements + hic_requirements },
+    extras_require={ 'hic': hic_requirements, 'data': data_requirements,
+                     'dev': dev_requirements + hic_requirements + data_requirements },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

@@ -27,6 +27,7 @@ _ABC_HEAD, _ABC_HIC = '36e212e9eaa8da35a2f46e7a2a95922ecfc86be5', '6269f6cbfe715
 _DNNPCC, _DNNPCC_AT = 'MasterprojectRK/DNN-pCC', '45b709371e8e30a5f65eb2a796abfa180fc6085f'
 _PEAKACHU, _PEAKACHU_AT = 'tariks/peakachu', '07de9a15a40b3b78bc496d01ed389ac7f6749552'
 _HICEXP, _HICEXP_AT = 'deeptools/HiCExplorer', 'c2ad8630c48e04f0ce4229d75d4b1766df79317c'
+_PGD, _PGD_AT = 'PhanstielLab/plotgardenerData', 'bad1ba7023776fadca0e6ff0b69808dd07a8666e'
 _K22 = 'k562_hg38_chr22_5kb/original/'
 _C17 = 'gm12878_k562_hg19_chr17_25kb/original/'
 _C21 = 'gm12878_imr90_hg19_chr21/original/'
@@ -122,6 +123,20 @@ _REGISTRY = [
      3_047_150, 'sha256:fe1653d0d3a18c7ba7eb1570333aa900e9e18b6ef35a38d34667c0093ccfae7b', 'hg19', 'GM12878', None,
      'ENCODE Broad CTCF ChIP-seq peaks, 61,525 (broadPeak)',
      _GSE + 'GSM733752', _C21 + 'GSM733752_hg19_ctcf_GM12878.broadPeak'),
+  _r('imr90_hg19_chr21_10kb_hic', 'hic', _gh(_PGD, _PGD_AT, 'data/IMR90_HiC_10kb.rda'), 101_102,
+     'sha256:013bac2e8799f262e5b2c53a6a726b5c5522e6d62cb6e7e81f1e3b575b279cfa', 'hg19', 'IMR-90', 10000,
+     'Rao 2014 IMR-90 Hi-C, chr21:28.0-30.3 Mb, R data file (bin1 start, bin2 start, value), 26,407 pixels; '
+     'KR-normalised observed, clipped at 70 (plotgardener readHic output)',
+     _GSE + 'GSE63525', _C21 + 'IMR90_HiC_10kb.rda'),
+  _r('imr90_hg19_chr21_ctcf_signal', 'track', _gh(_PGD, _PGD_AT, 'data/IMR90_ChIP_CTCF_signal.rda'), 761_646,
+     'sha256:a26bb467bb75eaba1065870486e00eb5e8443fad2a902f4044dcf1d8b05432c3', 'hg19', 'IMR-90', None,
+     'ENCODE IMR-90 CTCF ChIP-seq signal (Snyder lab, ENCFF603PYX), chr21:28.0-30.3 Mb, R data file '
+     '(chrom, start, end, score; 1-based closed), 119,512 intervals',
+     'https://www.encodeproject.org/files/ENCFF603PYX/', _C21 + 'IMR90_ChIP_CTCF_signal.rda'),
+  _r('imr90_hg19_chr21_hiccups_loops', 'loops', _gh(_PGD, _PGD_AT, 'data/IMR90_DNAloops_pairs.rda'), 388,
+     'sha256:60f2ce6ecdb1f46f12a366dd082d5ca1fdbdb1596358b41307a9b758d9af475a', 'hg19', 'IMR-90', None,
+     'Rao 2014 IMR-90 HiCCUPS loops on chr21:28.0-30.3 Mb, R data file (BEDPE6 columns), 16 loops',
+     _GSE + 'GSE63525', _C21 + 'IMR90_DNAloops_pairs.rda'),
   # archive originals: genome-wide, size and checksum not yet recorded (fetch needs check=False)
   _r('k562_hg38_intact_hic', 'hic', _encode('ENCFF621AIY', 'hic'), None, '', 'hg38', 'K562', None,
      'ENCODE intact Hi-C (ENCSR479XDG), genome-wide multi-resolution .hic; large',
@@ -483,9 +498,58 @@ def _genes_with_tpm(ins:list, out:Path, tpm_col:str):
     t[tpm_col] = t.symbol.map(tpm)
     t.sort_values(['tss_0based', 'symbol'], kind='stable').to_csv(out, sep='\t', index=False, na_rep='NA')
 
+# %% ../nbs/18_datasets.ipynb #5e2a0c12
+def _rda_table(path, # an R data file (.rda) holding one data.frame
+              )->pd.DataFrame:
+    "The one data.frame of R data file `path`, its columns numbered 0, 1, ... in stored order; R's names in `.attrs['names']`."
+    try: import rdata
+    except ImportError as e:
+        raise ImportError(f"reading the R data file {path} needs the package 'rdata': "
+                          'pip install "mixhic[data]" (or pip install rdata)') from e
+    try: obj, found = rdata.parser.parse_file(str(path)).object, []
+    except Exception as e: raise ValueError(f"{path}: not a readable R data file ({type(e).__name__}: {e})") from e
+    while obj.info.type == rdata.parser.RObjectType.LIST:   # the file's pairlist of (name, object)
+        found.append(obj.value[0])
+        obj = obj.value[1]
+    frames = [o for o in found if o.info.type == rdata.parser.RObjectType.VEC and o.attributes is not None]
+    if len(found) != 1 or len(frames) != 1:
+        raise ValueError(f"{path}: expected one data.frame in the R data file, found {len(found)} objects")
+    conv = rdata.conversion.SimpleConverter()
+    t = pd.DataFrame({k: pd.Series(conv.convert(c)) for k, c in enumerate(frames[0].value)})
+    t.attrs['names'] = [str(n) for n in conv.convert(frames[0].attributes)['names']]
+    return t
+
+def _rda_to_cool(ins:list, out:Path, chromsizes:dict, res:int, assembly:str):
+    "The Hi-C table `ins[0]` (bin1 start, bin2 start, value) as an upper-triangle .cool holding each value unchanged."
+    import cooler, numpy as np
+    t = _rda_table(ins[0])
+    i, j = t[0].to_numpy(np.int64) // res, t[1].to_numpy(np.int64) // res
+    pix = pd.DataFrame({'bin1_id': np.minimum(i, j), 'bin2_id': np.maximum(i, j), 'count': t[2].to_numpy(np.float64)})
+    pix = pix.sort_values(['bin1_id', 'bin2_id'], kind='stable', ignore_index=True)
+    bins = cooler.util.binnify(pd.Series(chromsizes), res)
+    cooler.create_cooler(str(out), bins, pix, ordered=True, assembly=assembly, dtypes={'count': np.float64},
+                         metadata={'note': 'values as stored upstream (normalised, clipped), no weight column',
+                                   'made_by': 'mixhic.datasets.prepare'})
+
+def _rda_to_bigwig(ins:list, out:Path, chromsizes:dict):
+    "The signal table `ins[0]` (chrom, start, end, score; 1-based closed) as a bigWig (0-based half-open)."
+    import pyBigWig, numpy as np
+    t = _rda_table(ins[0])
+    bw = pyBigWig.open(str(out), 'w')
+    bw.addHeader(list(chromsizes.items()))
+    bw.addEntries(t[0].astype(str).tolist(), (t[1].to_numpy(np.int64) - 1).tolist(),
+                  ends=t[2].to_numpy(np.int64).tolist(), values=t[3].to_numpy(np.float64).tolist())
+    bw.close()
+
+def _rda_to_bedpe(ins:list, out:Path):
+    "The loop table `ins[0]` (chrom1, start1, end1, chrom2, start2, end2) as a BEDPE6 file, coordinates unchanged."
+    _rda_table(ins[0]).to_csv(out, sep='\t', header=False, index=False)
+
 # %% ../nbs/18_datasets.ipynb #f536974a
 _CHR22_HG38 = {'chr22': 50_818_468}
 _K22D = 'k562_hg38_chr22_5kb/derived/'
+_CHR21_HG19 = {'chr21': 48_129_895}
+_C21D = 'gm12878_imr90_hg19_chr21/derived/'
 
 def _dv(name, inputs, make, file, check, checksum, notes, local):
     return dict(name=name, inputs=inputs, make=make, file=file, check=check, checksum=checksum, notes=notes, local=local)
@@ -515,6 +579,19 @@ _DERIVED = [
       'sha256:7218cbf7c65d57e6704629ee4b513a483cca1e5abbe2f393222fa069945bd150',
       '517 chr22 genes: 0-based TSS, strand, symbol, Ensembl ID, K562 TPM joined on symbol (NA: no match)',
       _K22D + 'K562_chr22_hg38_genes_TSS_TPM.tsv'),
+  _dv('imr90_hg19_chr21_10kb_cool', ('imr90_hg19_chr21_10kb_hic',),
+      partial(_rda_to_cool, chromsizes=_CHR21_HG19, res=10_000, assembly='hg19'), 'IMR90_HiC_10kb.cool', 'content',
+      'sha256:6cf33db7710d10746a416823cc86fd57814c666307178c72186fa76f499e6268',
+      'IMR-90 chr21 at 10 kb as a .cool (4,813 bins, pixels in 28.0-30.3 Mb; float counts as stored: KR, clipped at 70)',
+      _C21D + 'IMR90_HiC_10kb.cool'),
+  _dv('imr90_hg19_chr21_ctcf_bw', ('imr90_hg19_chr21_ctcf_signal',), partial(_rda_to_bigwig, chromsizes=_CHR21_HG19),
+      'IMR90_ChIP_CTCF_signal.bw', 'file',
+      'sha256:cd1d81546caeb433dbf94486e32ccec97e794c639eb321f614ca9c1b9db472c2',
+      'IMR-90 CTCF ChIP-seq signal on chr21:28.0-30.3 Mb (bigWig, 0-based half-open)', _C21D + 'IMR90_ChIP_CTCF_signal.bw'),
+  _dv('imr90_hg19_chr21_loops_bedpe', ('imr90_hg19_chr21_hiccups_loops',), _rda_to_bedpe,
+      'IMR90_DNAloops_pairs.bedpe', 'file',
+      'sha256:12c53890c68baa9d08e166ea3e29103a5f433f6c4f06323917d018ebbaa5704c',
+      'IMR-90 HiCCUPS loops on chr21 (BEDPE6, 16 loops; two reach 30.32 Mb)', _C21D + 'IMR90_DNAloops_pairs.bedpe'),
 ]
 
 def derived()->pd.DataFrame:

@@ -1,6 +1,6 @@
 """mixhic.datasets: the data registry, fetching into a cache (file:// URLs only: no network) and the local fallback."""
 from __future__ import annotations
-import hashlib, logging, os, re, urllib.error, urllib.parse, urllib.request
+import hashlib, logging, os, re, sys, urllib.error, urllib.parse, urllib.request
 from pathlib import Path
 import pandas as pd
 import pytest
@@ -384,3 +384,49 @@ def test_prepare_refuses_a_wrong_result_and_keeps_nothing(tmp_path, monkeypatch)
     with pytest.raises(ValueError, match=r"'k562_hg38_chr22_atac_bw' derived from k562_hg38_chr22_atac_counts has sha256:\w+, not the registered"):
         ds.prepare('k562_hg38_chr22_atac_bw', cache_dir=tmp_path/'c', offline=True, force=True, progress=False)
     assert files(tmp_path/'c') == []
+
+# lesson 3's IMR-90 chr21 files: R data files (.rda) of plotgardenerData, read with the optional 'rdata' (issue 17)
+
+LESSON3 = ('imr90_hg19_chr21_10kb_cool', 'imr90_hg19_chr21_ctcf_bw', 'imr90_hg19_chr21_loops_bedpe')
+
+def test_lesson3_files_have_recipes_from_pinned_originals():
+    der = ds.derived().set_index('name')
+    for name in LESSON3:
+        (src,) = der.loc[name, 'inputs']
+        url = ds.info(src)['url']
+        assert re.fullmatch(r'https://raw\.githubusercontent\.com/PhanstielLab/plotgardenerData/[0-9a-f]{40}/data/IMR90_\w+\.rda', url), url
+    assert der.loc['imr90_hg19_chr21_10kb_cool', 'check'] == 'content'   # a .cool embeds its creation date
+
+def test_rda_cool_keeps_every_pixel_and_its_float_value(tmp_path):
+    "Both bin columns are named 'chr21' in the R table: a reader keyed by name would merge them. Values stay floats."
+    import cooler
+    t = ds._rda_table(ds.get('imr90_hg19_chr21_10kb_hic', offline=True))
+    assert t.attrs['names'] == ['chr21', 'chr21', 'counts'] and len(t) == 26_407
+    p = ds.prepare('imr90_hg19_chr21_10kb_cool', cache_dir=tmp_path/'c', offline=True, force=True, progress=False)
+    clr = cooler.Cooler(str(p))
+    pix = clr.pixels()[:]
+    assert clr.binsize == 10_000 and clr.chromsizes.to_dict() == {'chr21': 48_129_895} and clr.info['genome-assembly'] == 'hg19'
+    assert len(pix) == len(t) and (pix.bin1_id <= pix.bin2_id).all() and 'weight' not in clr.bins().columns
+    assert pix['count'].dtype == 'float64' and sorted(pix['count']) == sorted(t[2]) and pix['count'].max() == 70.0
+
+def test_rda_bigwig_is_zero_based_half_open(tmp_path):
+    import pyBigWig
+    p = ds.prepare('imr90_hg19_chr21_ctcf_bw', cache_dir=tmp_path/'c', offline=True, force=True, progress=False)
+    bw = pyBigWig.open(str(p))
+    first = bw.intervals('chr21')[0]
+    bw.close()
+    assert first[:2] == (27_999_999, 28_000_003)                                # R's 28,000,000-28,000,003 (1-based, closed)
+
+def test_rda_recipes_need_rdata_and_name_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, 'rdata', None)                            # as if it were not installed
+    with pytest.raises(ImportError, match=r'IMR90_DNAloops_pairs\.rda needs the package .rdata.: pip install "mixhic\[data\]"'):
+        ds.prepare('imr90_hg19_chr21_loops_bedpe', cache_dir=tmp_path/'c', offline=True, force=True, progress=False)
+    assert files(tmp_path/'c') == []
+
+def test_rda_with_other_than_one_data_frame_is_refused(tmp_path):
+    p = tmp_path/'x.rda'; p.write_bytes(ds.real_data(ds.info('imr90_hg19_chr21_hiccups_loops')['local']).read_bytes())
+    assert len(ds._rda_table(p)) == 16
+    p.write_bytes(p.read_bytes()[:200])                                         # cut short
+    with pytest.raises(ValueError, match=r'x\.rda: not a readable R data file'): ds._rda_table(p)
+    p.write_bytes(b'RDX3\nnot an R file')
+    with pytest.raises(ValueError, match=r'x\.rda: not a readable R data file'): ds._rda_table(p)

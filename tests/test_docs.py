@@ -53,7 +53,8 @@ def test_solutions_sit_in_their_own_notebook(path):
     assert heads == ks, f'{sol.name}: solutions {heads} for exercises {ks}'
 
 THROUGH_REGISTRY = [ROOT/'nbs'/d/f for d, f in (('course', '01_contact_maps.ipynb'), ('course', '02_distance_decay.ipynb'),
-                    ('course', '04_accessibility.ipynb'), ('tutorials', '03_map_prediction.ipynb'), ('tutorials', '05_expression.ipynb'))]
+                    ('course', '03_tads_and_loops.ipynb'), ('course', '04_accessibility.ipynb'),
+                    ('tutorials', '03_map_prediction.ipynb'), ('tutorials', '05_expression.ipynb'))]
 
 @pytest.mark.parametrize('path', THROUGH_REGISTRY, ids=_ids)
 def test_reads_real_data_through_the_registry(path):
