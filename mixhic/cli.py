@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 # %% auto #0
 __all__ = ['PRESETS', 'WHICH', 'MAX_PLOT_BINS', 'const', 'Param', 'params', 'add_args', 'from_args', 'plot_evaluation',
-           'load_region', 'parser', 'main']
+           'load_region', 'plot_title', 'parser', 'main']
 
 # %% ../nbs/17_cli.ipynb #cabd64db
 @cache
@@ -196,11 +196,15 @@ def _build_args(sub):
                  'the Hi-C band and the binned tracks of every chromosome, with loops and genes.')
     b.add_argument('--track', type=_track, action='append', default=[], metavar='NAME=PATH',
                    help='a bigWig track; repeat for more (none: a Hi-C-only store, for loop detection: --variant hic)')
-    meta = dict(hic='PATH', out='STORE', loops='BEDPE', genes='TSV', cage='BW', gene_cols='CHROM,TSS[,NAME]',
+    meta = dict(out='STORE', loops='BEDPE', genes='TSV', cage='BW', gene_cols='CHROM,TSS[,NAME]',
                 chroms='C1,C2')
     fl = {k: dict(metavar=m) for k, m in meta.items()} | {'progress': dict(help='no progress bar'),
                                                           'transform': dict(choices=const('mixhic.hic:TRANSFORMS'))}
-    only = ('hic', 'res', 'loops', 'genes', 'gene_cols', 'expr_col', 'expr_log', 'cage', 'balance', 'transform',
+    fl |= {'hic': dict(metavar='PATH', required=False, default=None,
+                       help='Hi-C map: .cool, .mcool or .hic (or --chromsizes, for a store without Hi-C)'),
+           'chromsizes': dict(metavar='FILE', help="no Hi-C: a chrom.sizes file or a reference .cool/.mcool"
+                              "[::/resolutions/N] whose bins give the chromosomes; needs --res; for 'tracks'/'infer' models")}
+    only = ('hic', 'chromsizes', 'res', 'loops', 'genes', 'gene_cols', 'expr_col', 'expr_log', 'cage', 'balance', 'transform',
             'chroms', 'workers', 'progress', 'out')
     add_args(b, 'mixhic.store:build_store', only, flags=fl)
     add_args(b, 'mixhic.core:WindowCfg', ('max_dist_bp',))
@@ -488,6 +492,7 @@ def _predict(a):
     from mixhic.predict import check_outputs
     from mixhic.store import Store
     from mixhic.task import get_task, task_names
+    from mixhic.train import check_store
     st = Store(a.store)
     check_outputs([a.out, getattr(a, 'out_bw', None)], st, a.force, also=[a.model])   # before any work
     model, ck = load_task_model(a.model)
@@ -495,6 +500,8 @@ def _predict(a):
     if task.command != a.what:
         fits = [n for n in task_names() if get_task(n).command == a.what]
         raise ValueError(f"{a.model} is a {model.task} model; `mixhic predict {a.what}` needs a {' or '.join(fits)} model")
+    st.check_variant(model.modality, 'predict with')   # a Hi-C model on a tracks-only store
+    check_store(ck, st)                                 # the bin size, transform and balancing it was trained on
     if ck['tracks'] != st.tracks:
         raise ValueError(f"{a.model} reads tracks {ck['tracks']}, but {a.store} holds {st.tracks}")
     fn = task.predictor()                      # the task's genome-wide writer
@@ -588,6 +595,7 @@ def _bigwig_region(path, name:str, chrom:str, chromsizes:dict, start:int, end:in
 
 def _store_region(p:Path, region:str, res:int|None)->dict:
     from mixhic.hic import resolve_region
+    from mixhic.plot import value_label
     from mixhic.store import Store
     st = Store(p)
     if res is not None and int(res) != st.res:
@@ -597,24 +605,25 @@ def _store_region(p:Path, region:str, res:int|None)->dict:
     a, r = s // st.res, st.res
     return dict(mat=mat.astype('float64'), tracks=trk, names=list(st.tracks), trk_res=st.cfg.trk_res, res=r, chrom=c,
                 start_bp=a * r, end_bp=min((a + len(mat)) * r, int(st.chromsizes[c])), chromsizes=st.chromsizes,
-                log=False, norm=st.transform)
+                log=False, norm=st.transform, label=value_label(st.transform, st.hic_norm))
 
-def load_region(source, # a store folder, or a .cool, .mcool or .hic file
+def load_region(source, # a store folder, a .cool, .mcool or .hic file, or a cooler URI 'x.mcool::/resolutions/5000'
                 region:str, # 'chr1:1,000,000-2,000,000'
                 res:int|None=None, # bin size (bp): an .mcool's or .hic's resolution
                 balance:str='auto', # a .cool/.hic's normalisation (see `resolve_balance`)
                 tracks:list|None=None, # [(name, bigWig path), ...] added after a store's own tracks
-               )->dict: # mat (n, n), start_bp, end_bp, res, chrom, tracks (l, c) or None, names, trk_res, log, ...
-    "The map and tracks of `region` of `source`, ready for `plot_region`."
+               )->dict: # mat (n, n), start_bp, end_bp, res, chrom, tracks (l, c) or None, names, trk_res, log, label, ...
+    "The map and tracks of `region` of `source` (a path or a cooler URI), ready for `plot_region`."
     import numpy as np
     from mixhic.core import check_file, WindowCfg
     from mixhic.hic import hic_region
-    p = check_file(source, 'plot source')
+    from mixhic.plot import value_label
+    p = check_file(str(source).split('::')[0], 'plot source')   # the file of a cooler URI 'x.mcool::/resolutions/5000'
     if p.is_dir(): d = _store_region(p, region, res)
     else:
-        d = hic_region(p, region, res, balance, max_bins=MAX_PLOT_BINS)
+        d = hic_region(source, region, res, balance, max_bins=MAX_PLOT_BINS)
         t = WindowCfg.trk_res if d['res'] % WindowCfg.trk_res == 0 else d['res']
-        d |= dict(tracks=None, names=[], log=True, trk_res=t)
+        d |= dict(tracks=None, names=[], log=True, trk_res=t, label=value_label(None, d['norm']))
     end = d['start_bp'] + len(d['mat']) * d['res']
     extra = [_bigwig_region(f, n, d['chrom'], d['chromsizes'], d['start_bp'], end, d['trk_res'])
              for n, f in tracks or []]
@@ -655,14 +664,20 @@ def _plot(a):
     if (fmt := out.suffix.lower().lstrip('.')) not in ('png', 'pdf', 'svg'):
         raise ValueError(f"--out {out}: unknown figure type {out.suffix or '(none)'!r}; use .png, .pdf or .svg")
     d = from_args(load_region, a)
-    norm = f" ({d['norm']})" if d.get('norm') else ''
-    title = a.title or f"{Path(a.source).name}: {d['chrom']}:{d['start_bp']:,}-{d['end_bp']:,}{norm}"
-    keep = {k: d[k] for k in ('mat', 'start_bp', 'res', 'tracks', 'names', 'trk_res', 'chrom')}
+    title = a.title or plot_title(a.source, d)
+    keep = {k: d[k] for k in ('mat', 'start_bp', 'res', 'tracks', 'names', 'trk_res', 'chrom', 'label')}
     fig = from_args(plot_region, a, **keep, called=_read_loops(a.loops, d), true=_read_loops(a.true_loops, d),
                     log=d['log'] if a.scale == 'auto' else a.scale == 'log', title=title)
     with atomic_path(out) as tmp: fig.savefig(tmp, format=fmt, dpi=a.dpi, bbox_inches='tight')
     plt.close(fig)
     print(f"wrote {out}")
+
+def plot_title(source, # what `load_region` read: a store, a map file or a cooler URI
+               d:dict, # what `load_region` returned
+              )->str: # 'K562.mcool: chr1:1,000,000-2,000,000 (KR)'; no '(none)' for raw counts
+    "The default title of a plot of `d` from `source`: the file, the region and the normalisation or transform, if any."
+    norm = f" ({d['norm']})" if d.get('norm') not in (None, 'none') else ''
+    return f"{Path(str(source).split('::')[0]).name}: {d['chrom']}:{d['start_bp']:,}-{d['end_bp']:,}{norm}"
 
 def _read_loops(path, d:dict):
     "The loops of BEDPE `path` on the map's chromosomes (bad rows skipped, with a warning); None without one."

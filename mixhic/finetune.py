@@ -255,7 +255,7 @@ def finetune_learner(stores, # a store, a path, or a list of them (one per cell 
     stores = as_stores(stores)
     device, task = pick_device(device), get_task(cfg.task)
     tr, va, _ = make_datasets(stores, task, split, noise_std=cfg.trk_noise, seed=cfg.seed, train_frac=cfg.train_frac,
-                              near_miss=cfg.near_miss, **task.data_kw(cfg))
+                              near_miss=cfg.near_miss, variant=cfg.variant, **task.data_kw(cfg))
     for name, ds in (('training', tr), ('validation', va)):
         if not len(ds):
             raise ValueError(f"no {name} windows for task {cfg.task!r} in {', '.join(s.path.name for s in stores)} "
@@ -328,6 +328,7 @@ def window_fn(model:MixHiC, # a task model
     def fn(hic, trk):   # (b, 1, w, w) Hi-C windows, (b, l, c) tracks
         out = model(hic.to(device), trk.to(device))
         return task.output(out, 'cage').cpu().numpy()
+    fn.modality = model.modality   # which inputs it reads: a Hi-C model is refused on a tracks-only store
     return fn
 
 # %% ../nbs/12a_finetune.ipynb #ace204c1
@@ -356,7 +357,7 @@ def evaluate(stores, # a store, a path, or a list of them
     task = get_task(m.task)
     cfg = FinetuneCfg.from_dict({**ck.train_cfg, 'task': task.name, 'variant': m.modality})
     split, target = split or ck.split, cfg.target
-    tr, va, te = make_datasets(stores, task, split, seed=cfg.seed, **task.data_kw(cfg))
+    tr, va, te = make_datasets(stores, task, split, seed=cfg.seed, variant=m.modality, **task.data_kw(cfg))
     ds = {'valid': va, 'test': te}.get(which)
     if ds is None: raise ValueError(f"which must be 'valid' or 'test', got {which!r}")
     if not len(ds): raise ValueError(f"no {which} windows for task {task.name!r} with {split}")
@@ -364,7 +365,10 @@ def evaluate(stores, # a store, a path, or a list of them
     p, y = predict_ds(m, ds, bs, device, target, noise)
     res = {'task': task.name, 'variant': m.modality, 'which': which, 'n': len(ds), 'ds': ds,
            'model': {**task.metrics(y, p, threshold), **task.split_metrics(ds, p, threshold)}, 'pred': p, 'y': y}
-    if with_baseline:
+    if with_baseline and task.baseline_hic and not all(s.has_hic for s in ds.stores):
+        log.info(f"no {task.name} baseline: it reads Hi-C, which a tracks-only store lacks")
+        res['baseline'] = {}
+    elif with_baseline:
         res['baseline'] = task.metrics(y, task.baseline(tr, ds))
     return res
 

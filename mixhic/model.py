@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_model.ipynb #f0daa6c4
 from __future__ import annotations
-import logging, math
+import logging, math, re
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from einops import rearrange
@@ -14,8 +14,8 @@ from .task import get_task, task_names
 
 # %% auto #0
 __all__ = ['TAU_INIT', 'TAU_RANGE', 'MODALITIES', 'norm_parts', 'Interaction', 'Mapping', 'token_counts', 'Fusion', 'Decoder',
-           'check_inputs', 'strip_ddp', 'zero_biases', 'MixHiCPretrain', 'MixHiC', 'unused_params', 'load_pretrained',
-           'param_table']
+           'check_inputs', 'strip_ddp', 'zero_biases', 'MixHiCPretrain', 'MixHiC', 'unused_params', 'load_weights',
+           'load_pretrained', 'param_table']
 
 # %% ../nbs/10_model.ipynb #825fecb6
 def norm_parts(x:torch.Tensor, # (b, t, 2h) tokens made of an invariant and a specific half
@@ -193,6 +193,23 @@ def unused_params(model:nn.Module, # a model, in training mode
     return [n for n, p in model.named_parameters()
             if p.requires_grad and (p.grad is None or not p.grad.abs().sum() > 0)]
 
+# %% ../nbs/10_model.ipynb #1569ec96
+def _load_error(e:Exception)->str:
+    "Why torch could not read a checkpoint, without its advice to load the file unsafely."
+    msg = str(e)
+    if 'Weights only load failed' not in msg: return f"{type(e).__name__}: {msg.splitlines()[0] if msg else ''}"
+    obj = re.search(r'Unsupported global: GLOBAL (\S+)', msg)
+    if obj: return f"it holds a pickled object, {obj[1]}, which mixhic never unpickles: only tensors and plain values"
+    return "not a torch file of tensors and plain values"
+
+def load_weights(path, # a torch file: a checkpoint or a state dict
+                ): # what it holds: tensors and plain values
+    "`torch.load` file `path` on the CPU with `weights_only=True`; a missing or foreign file raises, naming `path`."
+    p = Path(path)
+    if not p.exists(): raise FileNotFoundError(f"checkpoint not found: {p}")
+    try: return torch.load(p, map_location='cpu', weights_only=True)
+    except Exception as e: raise ValueError(f"{p} is not a readable torch checkpoint ({_load_error(e)})") from None
+
 # %% ../nbs/10_model.ipynb #06d71a5d
 _log = logging.getLogger('mixhic')
 
@@ -201,9 +218,7 @@ def load_pretrained(model:nn.Module, # the task model to fill
                    )->dict: # {'loaded': [...], 'random': [...], 'unused': [...]} parameter names
     "Copy matching tensors of pre-trained `src` into `model`; report what stayed random; raise on no or wrong matches."
     if isinstance(src, (str, Path)):
-        p = Path(src)
-        if not p.exists(): raise FileNotFoundError(f"checkpoint not found: {p}")
-        src = torch.load(p, map_location='cpu', weights_only=True)
+        src = load_weights(src)
     sd = src.get('model', src) if isinstance(src, dict) else src
     sd = strip_ddp(sd)
     own = model.state_dict()

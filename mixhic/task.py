@@ -22,6 +22,7 @@ class Task:
     target:str = 'label'          # what `WindowDataset` returns as a window's target ('label', 'hic', 'value', 'cage')
     jitter_ok:bool = False        # its windows lie on the diagonal anywhere, so training may jitter them along it
     decoder:bool = True           # the head reads the decoder's per-bin tokens (False: the fused tokens)
+    baseline_hic:bool = True      # its baseline reads the Hi-C map (none on a tracks-only store)
     shown:tuple = ()              # validation metrics shown in fastai's table and the run's picture
     paper_C:int = 128             # the paper's base width for this task
     paper_lr:float = 1e-5         # the paper's fine-tuning learning rate

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10a_train.ipynb #7dde1165
 from __future__ import annotations
-import contextlib, csv, hashlib, json, math, os, random, re, sys
+import contextlib, csv, hashlib, json, math, os, random, sys
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
 import torch.distributed as dist
@@ -13,7 +13,7 @@ from fastai.callback.core import Callback
 from fastai.callback.progress import ProgressCallback
 from .core import atomic_path, tune_malloc, log
 from .layers import ModelCfg
-from .model import strip_ddp
+from .model import strip_ddp, load_weights
 from .data import Split
 
 # %% auto #0
@@ -126,14 +126,6 @@ def mixhic_version()->str:
     return __version__
 
 # %% ../nbs/10a_train.ipynb #3993b31f
-def _load_error(e:Exception)->str:
-    "Why torch could not read a checkpoint, without its advice to load the file unsafely (`weights_only=False`)."
-    msg = str(e)
-    if 'Weights only load failed' not in msg: return f"{type(e).__name__}: {msg.splitlines()[0] if msg else ''}"
-    obj = re.search(r'Unsupported global: GLOBAL (\S+)', msg)
-    if obj: return f"it holds a pickled object, {obj[1]}, which mixhic never loads: only tensors and plain values"
-    return "not a torch file of tensors and plain values"
-
 class Checkpoint(dict):
     "A loaded mixhic checkpoint: the saved dict, with typed views of what every reader needs."
     path = None
@@ -141,11 +133,7 @@ class Checkpoint(dict):
     def load(cls, path)->Checkpoint:
         "Load checkpoint `path` (weights only), with a clear error for a missing or foreign file."
         p = Path(path)
-        if not p.exists(): raise FileNotFoundError(f"checkpoint not found: {p}")
-        try:
-            ck = torch.load(p, map_location='cpu', weights_only=True)
-        except Exception as e:
-            raise ValueError(f"{p} is not a readable torch checkpoint ({_load_error(e)})") from None
+        ck = load_weights(p)   # weights only: no pickled code runs
         if not isinstance(ck, dict) or 'model' not in ck or 'model_cfg' not in ck:
             raise ValueError(f"{p} is not a mixhic checkpoint (it has no 'model' and 'model_cfg' entries)")
         out = cls(ck)
@@ -193,10 +181,11 @@ def store_info(st)->dict:
 def check_store(ck:dict, # a checkpoint (`Checkpoint` or dict)
                 st, # the `Store` its model is to read
                ):
-    "Refuse store `st` when its bin size, Hi-C transform or balancing differ from those of `ck`'s training stores."
+    "Refuse store `st` when its bin size, Hi-C transform or balancing (if it has Hi-C) differ from `ck`'s training stores'."
     infos = ck.get('store_info') or []
     if not infos: return   # a checkpoint from before mixhic recorded them
-    have = dict(res=int(st.res), transform=st.transform, hic_norm=st.hic_norm)
+    have = dict(res=int(st.res), transform=st.transform)
+    if getattr(st, 'has_hic', True): have['hic_norm'] = st.hic_norm   # a tracks-only store has no balancing
     if any(all(i.get(k) == v for k, v in have.items()) for i in infos): return
     want = infos[0]
     diff = [f"{k} {want.get(k)!r} (model) vs {v!r} (store)" for k, v in have.items() if want.get(k) != v]

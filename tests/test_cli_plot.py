@@ -119,3 +119,47 @@ def test_bigwig_region_bins_as_the_store(synth, synth_store):
     _, trk = st.region('chr2', 1_000_000, 1_500_000)
     x = _bigwig_region(str(synth['atac']), 'atac', 'chr2', st.chromsizes, 1_000_000, 1_500_000, st.cfg.trk_res)
     np.testing.assert_allclose(x, trk[:, st.tracks.index('atac')], atol=5e-3)
+
+# --- issue 17: cooler URIs, colour-bar labels, no title '(none)' ----------------------------------------------
+
+def test_mcool_uri(tmp_path, capsys):
+    "`mixhic plot x.mcool::/resolutions/5000` reads that resolution (the file part is checked, the URI passed on)."
+    from helpers import main_in_process, write_cool
+    m = write_cool(f"{tmp_path/'x.mcool'}::resolutions/5000", SYNTH_SIZES, res=5_000, weight=True)
+    out = tmp_path/'uri.png'
+    rc, o, err = main_in_process(['plot', f"{m}::/resolutions/5000", '--region', REGION, '--out', out, '--dpi', 60], capsys)
+    assert rc == 0, err
+    _png_ok(out)
+    rc, _, err = main_in_process(['plot', f"{tmp_path/'nope.mcool'}::/resolutions/5000", '--region', REGION,
+                                  '--out', tmp_path/'n.png'], capsys)
+    assert rc == 1 and 'plot source not found' in err and 'nope.mcool' in err
+
+def test_titles_and_colour_bar_labels(synth, synth_store, tmp_path):
+    "Raw counts: no '(none)' in the title; each source's colour bar names its units and transform."
+    from helpers import write_cool
+    from mixhic.cli import load_region, plot_title
+    raw = write_cool(tmp_path/'raw.cool', SYNTH_SIZES, res=5_000)             # no weights: raw counts
+    d = load_region(raw, REGION)
+    assert d['norm'] == 'none' and d['label'] == 'raw contacts'
+    assert plot_title(raw, d) == 'raw.cool: chr1:1,000,000-2,000,000'          # was 'raw.cool: ... (none)'
+    cool = load_region(synth['hic'], REGION)
+    assert cool['label'] == 'balanced contacts' and plot_title(synth['hic'], cool).endswith('(weight)')
+    st = load_region(synth_store, REGION)
+    assert st['label'] == 'log1p(balanced contacts)' and plot_title(synth_store, st).endswith('(log1p)')
+    assert plot_title(f"{raw}::/", d).startswith('raw.cool: ')                 # a URI is named by its file
+
+def test_cli_passes_label_and_title(tmp_path, capsys, monkeypatch):
+    "`mixhic plot` of a map without weights: the colour bar says 'raw contacts', the title has no '(none)'."
+    import functools
+    import mixhic.plot as mp
+    from helpers import main_in_process, write_cool
+    seen, real = {}, mp.plot_region
+    @functools.wraps(real)
+    def spy(*args, **kw):
+        seen.update(kw)
+        return real(*args, **kw)
+    monkeypatch.setattr(mp, 'plot_region', spy)
+    raw = write_cool(tmp_path/'raw.cool', SYNTH_SIZES, res=5_000)
+    rc, _, err = main_in_process(['plot', raw, '--region', REGION, '--out', tmp_path/'raw.png', '--dpi', 60], capsys)
+    assert rc == 0, err
+    assert seen['label'] == 'raw contacts' and seen['title'] == 'raw.cool: chr1:1,000,000-2,000,000'

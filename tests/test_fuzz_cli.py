@@ -200,6 +200,36 @@ def test_predict_stride_0(inputs, maps_model, tmp_path, capsys):
     one_error_line(rc, err, 'predict', 'stride must be in 1..50')
     assert not (tmp_path/'x.cool').exists()
 
+@pytest.mark.parametrize('kind, fragment', [('10kb', 'res 5000 (model) vs 10000 (store)'),
+                                            ('oe', "transform 'log1p' (model) vs 'oe' (store)")])
+def test_predict_refuses_a_store_of_another_kind(tiny, inputs, maps_model, tmp_path, capsys, kind, fragment):
+    "A 5-kb log1p maps model predicted on a 10-kb store or an O/E store, exit 0; now refused before anything is written."
+    from helpers import write_cool
+    from mixhic.store import build_store
+    trk = {'atac': inputs['atac'], 'dnase': inputs['dnase']}
+    cool = write_cool(tmp_path/'t10.cool', tiny['sizes'], res=10_000) if kind == '10kb' else inputs['cool']
+    st = build_store(cool, trk, tmp_path/f'{kind}.mixhic', transform='oe' if kind == 'oe' else 'log1p', progress=False)
+    rc, _, err = main_in_process(['predict', 'maps', st, '--model', maps_model, '--out', tmp_path/'x.cool'], capsys)
+    one_error_line(rc, err, 'predict', 'trained on other Hi-C', fragment)
+    assert not (tmp_path/'x.cool').exists()
+
+def test_build_from_chromsizes_and_predict_maps(tiny, inputs, maps_model, tmp_path, capsys):
+    "`build --chromsizes` (no --hic) makes a tracks-only store; the maps model (variant 'infer': no Hi-C) predicts on it."
+    import cooler
+    from mixhic.train import load_checkpoint
+    assert load_checkpoint(maps_model)['variant'] == 'infer'
+    sizes = tmp_path/'tiny.sizes'
+    sizes.write_text(''.join(f"{c}\t{n}\n" for c, n in tiny['sizes'].items()))
+    st = tmp_path/'to.mixhic'
+    trk = ['--track', f"atac={inputs['atac']}", '--track', f"dnase={inputs['dnase']}"]
+    rc, _, err = main_in_process(['build', '--chromsizes', sizes, *trk, '--out', st], capsys)
+    one_error_line(rc, err, 'build', 'needs res')                         # chromosome sizes have no bin size
+    rc, _, err = main_in_process(['build', '--chromsizes', sizes, '--res', 5000, *trk, '--out', st], capsys)
+    assert rc == 0, err
+    rc, _, err = main_in_process(['predict', 'maps', st, '--model', maps_model, '--out', tmp_path/'x.cool'], capsys)
+    assert rc == 0, err
+    assert cooler.Cooler(str(tmp_path/'x.cool')).chromnames == ['chr1', 'chr2']
+
 @pytest.mark.parametrize('cmd', ['pretrain', 'finetune'])
 @pytest.mark.parametrize('argv, fragment', [
     (['--loader-workers', '-1'], '--loader-workers must be at least 0, got -1'),

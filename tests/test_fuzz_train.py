@@ -149,6 +149,27 @@ def test_model_refuses_a_store_of_another_kind(pre_ckpt, task_ckpt, other_stores
     r = run_cli(['embed', st, pre_ckpt, '--out', Path(st).parent/f'{kind}.npz'])
     assert r.returncode == 1 and 'Traceback' not in r.stderr and 'trained on other Hi-C' in r.stderr
 
+@pytest.mark.parametrize('kind,msg', [('10kb', 'res 5000 (model) vs 10000 (store)'), ('oe', "transform 'log1p' (model) vs 'oe'")])
+def test_predict_loops_refuses_a_store_of_another_kind(task_ckpt, other_stores, tmp_path, capsys, kind, msg):
+    "`mixhic predict loops` with a 5-kb log1p loop model on a 10-kb or O/E store: one line, nothing written."
+    from helpers import main_in_process
+    rc, _, err = main_in_process(['predict', 'loops', other_stores[kind], '--model', task_ckpt,
+                                  '--out', tmp_path/'x.bedpe'], capsys)
+    assert rc == 1 and 'Traceback' not in err and 'trained on other Hi-C' in err and msg in err, err
+    assert not (tmp_path/'x.bedpe').exists()
+
+def test_predict_loops_refuses_a_hic_model_on_a_tracks_only_store(synth, task_ckpt, tmp_path, capsys):
+    "A 'hic' loop model on a store built without Hi-C got zeros as Hi-C windows, exit 0; now refused, naming the variant."
+    import cooler
+    from helpers import main_in_process
+    sizes = tmp_path/'synth.sizes'
+    sizes.write_text(''.join(f"{c}\t{n}\n" for c, n in cooler.Cooler(str(synth['hic'])).chromsizes.items()))
+    st = build_store(None, {'atac': synth['atac'], 'dnase': synth['dnase']}, tmp_path/'to.mixhic', res=5_000,
+                     chromsizes=sizes, progress=False)
+    rc, _, err = main_in_process(['predict', 'loops', st, '--model', task_ckpt, '--out', tmp_path/'x.bedpe'], capsys)
+    assert rc == 1 and 'Traceback' not in err and "cannot predict with a 'hic' model on to.mixhic" in err, err
+    assert not (tmp_path/'x.bedpe').exists()
+
 def test_checkpoints_record_the_store_and_old_ones_still_load(pre_ckpt, task_ckpt, synth_store, tmp_path):
     from mixhic.pretrain import embed
     from mixhic.train import store_info

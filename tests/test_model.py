@@ -316,8 +316,9 @@ class _Evil:
 def test_load_pretrained_uses_weights_only(pre, tmp_path):
     torch.save({'model': pre.state_dict(), 'extra': _Evil()}, tmp_path/'evil.pt')
     model = build(MixHiC, tiny('loop_windows'), 'loop_windows', 'bimodal', seed=1)
-    with pytest.raises(Exception, match='(?i)weights_only|unpickl|global'): load_pretrained(model, tmp_path/'evil.pt')
+    with pytest.raises(Exception, match='(?i)weights_only|unpickl|global') as e: load_pretrained(model, tmp_path/'evil.pt')
     assert _ran == []                                                    # the pickled call never ran
+    assert isinstance(e.value, ValueError) and 'evil.pt' in str(e.value) and 'weights_only=False' not in str(e.value)
 
 def test_load_pretrained_missing_file(tmp_path):
     model = build(MixHiC, tiny('loop_windows'), 'loop_windows', 'tracks')

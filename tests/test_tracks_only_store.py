@@ -88,7 +88,7 @@ def test_training_and_evaluation_refused(to_store, maps_model):
     from mixhic.finetune import finetune_learner, evaluate, FinetuneCfg
     with pytest.raises(ValueError, match='to.mixhic is a tracks-only store'):
         finetune_learner(to_store, FinetuneCfg('maps', 'tracks', epochs=1, bs=16), SPLIT, device='cpu')
-    with pytest.raises(ValueError, match='to.mixhic'):   # today check_store's hic_norm; see test_check_store_tracks_only
+    with pytest.raises(ValueError, match='to.mixhic is a tracks-only store'):   # a maps model: no maps to score
         evaluate(to_store, maps_model[1], 'valid', SPLIT)
     with pytest.raises(ValueError, match='to.mixhic is a tracks-only store'):
         make_datasets(to_store, 'pretrain', SPLIT)
@@ -98,12 +98,49 @@ def test_training_and_evaluation_refused(to_store, maps_model):
         with pytest.raises(ValueError, match=f"cannot train or evaluate a '{v}' model on to.mixhic"):
             make_datasets(to_store, 'loop_windows', SPLIT, variant=v)
 
-@pytest.mark.xfail(reason="mixhic.train.check_store compares hic_norm, which a tracks-only store has not (None): "
-                          "it should skip hic_norm when not st.has_hic (nbs/10a_train.ipynb)", strict=False)
 def test_check_store_tracks_only(to_store, maps_model):
     "A model's bin size and transform are checked on a tracks-only store; its balancing (it has none) is not."
     from mixhic.train import check_store, load_checkpoint
-    check_store(load_checkpoint(maps_model[1]), to_store)
+    ck = load_checkpoint(maps_model[1])
+    assert ck['store_info'][0]['hic_norm'] not in (None, to_store.hic_norm)   # trained on balanced Hi-C
+    check_store(ck, to_store)
+    other = {**ck, 'store_info': [{**ck['store_info'][0], 'res': 10_000}]}
+    with pytest.raises(ValueError, match=r'res 10000 \(model\) vs 5000 \(store\)'): check_store(other, to_store)
+    other = {**ck, 'store_info': [{**ck['store_info'][0], 'transform': 'oe'}]}
+    with pytest.raises(ValueError, match=r"transform 'oe' \(model\) vs 'log1p' \(store\)"): check_store(other, to_store)
+
+@pytest.mark.parametrize('task', ['expr', 'loop_windows'])
+def test_finetune_tracks_model_on_a_tracks_only_store(to_store, tmp_path, task):
+    "A 'tracks' model fine-tunes and evaluates on a tracks-only store; a 'bimodal' one is refused, naming the variant."
+    from mixhic.finetune import finetune, evaluate, FinetuneCfg
+    out = tmp_path/'run'
+    finetune(to_store, out, FinetuneCfg(task, 'tracks', epochs=1, bs=16), SPLIT, plot=False, device='cpu')
+    r = evaluate(to_store, out/'best.pt', 'valid', SPLIT)
+    assert r['variant'] == 'tracks' and r['n'] > 0 and np.isfinite(r['pred']).all()
+    with pytest.raises(ValueError, match="cannot train or evaluate a 'bimodal' model on to.mixhic"):
+        finetune(to_store, tmp_path/'bi', FinetuneCfg(task, 'bimodal', epochs=1, bs=16), SPLIT, plot=False, device='cpu')
+    assert not (tmp_path/'bi'/'best.pt').exists()
+
+def test_cli_build_from_chromsizes_then_predict(synth, sizes, maps_model, tmp_path, capsys):
+    "`mixhic build --chromsizes sizes --res 5000 --track ...`, then `mixhic predict maps` with a 'tracks' maps model."
+    import cooler
+    from helpers import main_in_process
+    trk = [a for n in ('atac', 'dnase') for a in ('--track', f"{n}={synth[n]}")]
+    out = tmp_path/'X.mixhic'
+    rc, o, err = main_in_process(['build', '--chromsizes', sizes, '--res', 5000, *trk, '--out', out, '--no-progress'], capsys)
+    assert rc == 0, err
+    st = Store(out)
+    assert not st.has_hic and st.chroms == ['chr1', 'chr2'] and st.res == 5_000 and st.tracks == ['atac', 'dnase']
+    rc, o, err = main_in_process(['predict', 'maps', out, '--model', maps_model[1], '--out', tmp_path/'p.cool',
+                                  '--no-progress'], capsys)
+    assert rc == 0, err
+    c = cooler.Cooler(str(tmp_path/'p.cool'))
+    assert c.binsize == 5_000 and 'chr1' in c.chromnames and len(c.pixels()[:]) > 1000
+    for argv, msg in ((['--chromsizes', sizes, '--hic', synth['hic'], '--res', 5000], 'not both'),
+                      (['--res', 5000], 'needs a Hi-C map')):
+        rc, _, err = main_in_process(['build', *argv, *trk, '--out', tmp_path/'Y.mixhic'], capsys)
+        assert rc == 1 and msg in err and 'Traceback' not in err, err
+    assert not (tmp_path/'Y.mixhic').exists()
 
 def test_tracks_model_reads_windows(to_store):
     "A 'tracks' model's dataset reads a tracks-only store: Hi-C zeros, the tracks as stored."

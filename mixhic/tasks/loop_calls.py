@@ -13,7 +13,7 @@ from ..layers import ModelCfg
 from ..task import Task, register_task
 from ..data import block_spans, Split
 from ..metrics import loop_call_scores, best_call_threshold, average_precision
-from ..predict import untransform, write_bedpe, diag_tiles, batches
+from ..predict import untransform, write_bedpe, diag_tiles, batches, check_outputs
 
 log = logging.getLogger('mixhic')
 

@@ -49,7 +49,8 @@ def loop_index(st, # an open store with loops
     if not len(pos): return pd.DataFrame(columns=['store', 'chrom', 'i', 'j', 'y'])
     def accept(chrom, a, b):
         ok = split_of(st, np.full(len(a), chrom, dtype=object), a - h, b + h, split) == which
-        for k in np.flatnonzero(ok): ok[k] = window_ok(st.hic(chrom, int(a[k]) - h, int(b[k]) - h), st.cfg.min_nonzero) == 'ok'
+        if st.has_hic:                                  # a tracks-only store: every window that fits
+            for k in np.flatnonzero(ok): ok[k] = window_ok(st.hic(chrom, int(a[k]) - h, int(b[k]) - h), st.cfg.min_nonzero) == 'ok'
         return ok
     allpos = st.table('loops')
     allpos = allpos[allpos.chrom.isin(st.chroms)][['chrom', 'a', 'b']]  # avoid every listed loop
