@@ -238,10 +238,11 @@ def _unwrap(m:nn.Module)->nn.Module:
     return getattr(m, 'module', m)
 
 class SaveRun(Callback):
-    "Rank 0, each epoch: history.csv, loss.png (`plot(history, path)`), last.pt, best.pt at the lowest validation loss."
+    "Rank 0, each epoch: history.csv, loss.png (`plot`), last.pt, and best.pt at the lowest validation loss of the loss phase."
     order = Recorder.order + 1   # after the Recorder has the epoch's values
     def __init__(self, out, meta:dict, history:list|None=None, best:float=math.inf, plot=None):
         self.out, self.meta, self.history, self.best, self.plot = Path(out), meta, list(history or []), best, plot
+        self.phase = self.history[-1].get('warmup') if self.history else None   # resumed: the phase `best` belongs to
     def after_epoch(self):
         rec = self.recorder
         row = {k: (float(v) if isinstance(v, (int, float, np.floating)) else v)
@@ -249,6 +250,9 @@ class SaveRun(Callback):
         row['epoch'] = len(self.history) + 1   # counts on across the two fits of fastai's fine_tune
         if hasattr(self.loss_func, 'warm'): row['warmup'] = bool(self.loss_func.warm)
         self.history.append(row)
+        if row.get('warmup') != self.phase:   # a warm-up loss is not comparable with the full loss after it: the
+            self.best = math.inf                # first epoch of a new phase is its best so far (never a warm-up epoch)
+        self.phase = row.get('warmup')
         vl = row.get('valid_loss')
         better = vl is not None and np.isfinite(vl) and vl < self.best
         if better: self.best = vl

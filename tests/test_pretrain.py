@@ -6,7 +6,7 @@ about 40 and 20 windows, so an epoch is about a second on one CPU thread). Distr
 from __future__ import annotations
 import csv, math, shutil
 from pathlib import Path
-import pytest, torch
+import numpy as np, pytest, torch
 from mixhic.data import Split
 from mixhic.layers import ModelCfg
 from mixhic.model import MixHiCPretrain
@@ -154,3 +154,15 @@ def test_one_cycle_run_interrupted_then_resumed_equals_uninterrupted(synth_store
     resumed = pretrain(synth_store, tmp_path/'part', c, SPLIT, resume=True, plot=False)
     a, b = full.model.state_dict(), resumed.model.state_dict()
     assert not [k for k in a if not torch.equal(a[k], b[k])], 'weights differ after resuming a one-cycle run'
+
+def test_best_is_never_a_warm_up_epoch(synth_store, tmp_path):
+    "With the paper's unweighted sum the full loss is larger than the warm-up's: best.pt is the best full-loss epoch."
+    out = tmp_path/'warm'
+    pretrain(synth_store, out, PretrainCfg(preset='tiny', epochs=5, bs=16, lr=1e-5, warmup=2, weighting='sum', seed=1),
+             SPLIT, plot=False)
+    rows = history_rows(out)
+    assert [r['warmup'] for r in rows] == ['True', 'True', 'False', 'False', 'False']
+    full = [float(r['valid_loss']) for r in rows[2:]]
+    assert max(float(r['valid_loss']) for r in rows[:2]) < min(full)    # the case the old rule got wrong
+    ck = load_checkpoint(out/'best.pt')
+    assert ck['epoch'] == 3 + int(np.argmin(full)), (ck['epoch'], full)
