@@ -267,9 +267,10 @@ def _pretrain_args(sub):
     add_args(t, 'mixhic.pretrain:pretrain', ('out',), flags={'out': dict(metavar='DIR')})
     infonce = "count windows overlapping a partner as negatives too (the paper's InfoNCE; default: they are masked)"
     fl = {'preset': dict(choices=PRESETS), 'schedule': dict(choices=('constant', 'one_cycle')),  # PretrainCfg's check
-          'mask_overlap': dict(help=infonce)}
+          'mask_overlap': dict(help=infonce), 'hic_norm': dict(choices=('diag', 'none')),
+          'pos_enc': dict(help="no position embeddings on the tokens (the paper's; default: learned ones)")}
     add_args(t, 'mixhic.pretrain:PretrainCfg', ('preset', 'C', 'epochs', 'bs', 'lr', 'wd', 'warmup', 'weighting',
-             'seed', 'noise_std', 'jitter', 'schedule', 'mask_overlap'),
+             'seed', 'noise_std', 'jitter', 'schedule', 'mask_overlap', 'hic_norm', 'pos_enc'),
              rename={'noise_std': 'noise', 'mask_overlap': 'plain_infonce'}, flags=fl)
     _split_args(t)
     add_args(t, 'mixhic.pretrain:pretrain', ('resume',))

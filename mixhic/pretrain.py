@@ -185,6 +185,9 @@ class PretrainCfg:
                                   # down; a steadier end for short runs)
     map_detach:bool = True        # no gradient through the mapping loss's targets
                                   # (False: both sides, which can collapse every window onto one vector)
+    hic_norm:str = 'diag'         # Hi-C input: 'diag' removes each window diagonal's mean (log observed/expected, so
+                                  # the distance decay does not drown dots and boundaries); 'none': as stored, the paper's
+    pos_enc:bool = True           # learned position embeddings on track and Hi-C tokens (False: none, the paper's)
 
     def __post_init__(self):
         if self.preset not in ('tiny', 'paper'):
@@ -198,6 +201,8 @@ class PretrainCfg:
         if self.schedule not in ('one_cycle', 'constant'):
             raise ValueError(f"unknown schedule {self.schedule!r}; expected 'one_cycle' or 'constant'")
         if self.jitter < 0: raise ValueError(f"jitter must be >= 0 bins, got {self.jitter}")
+        if self.hic_norm not in ('diag', 'none'):
+            raise ValueError(f"hic_norm must be 'diag' or 'none', got {self.hic_norm!r}")
         if self.weighting is not None and not isinstance(self.weighting, str):
             self.weighting = list(loss_weights(self.weighting))
     @property
@@ -205,7 +210,8 @@ class PretrainCfg:
     @property
     def warmup_(self)->int: return self.warmup if self.warmup is not None else int(round(0.02 * self.epochs))
     def model_cfg(self, n_tracks:int)->ModelCfg:
-        return ModelCfg.preset(self.preset, 'pretrain', n_tracks=n_tracks, **({} if self.C is None else {'C': self.C}))
+        return ModelCfg.preset(self.preset, 'pretrain', n_tracks=n_tracks, hic_norm=self.hic_norm, pos_enc=self.pos_enc,
+                               **({} if self.C is None else {'C': self.C}))
 
 # %% ../nbs/11_pretrain.ipynb #3f5830c0
 def lr_schedule(cfg:PretrainCfg)->list:
@@ -259,12 +265,13 @@ def pretrain_learner(stores, # a store, a path, or a list of them (one per cell 
 
 # %% ../nbs/11_pretrain.ipynb #441af342
 _CHECKED = ('preset', 'C', 'bs', 'lr', 'wd', 'warmup', 'weighting', 'seed', 'noise_std', 'jitter', 'mask_overlap',
-            'map_detach', 'schedule')
+            'map_detach', 'schedule', 'hic_norm', 'pos_enc')
 
 def _check_resume(ck:dict, cfg:PretrainCfg, split:Split, stores:list, path:Path):
     old, new = ck['train_cfg'], asdict(cfg)
     # runs from before these settings existed had neither
-    old = {'jitter': 0, 'mask_overlap': False, 'map_detach': False, 'schedule': 'constant', **old}
+    old = {'jitter': 0, 'mask_overlap': False, 'map_detach': False, 'schedule': 'constant', 'hic_norm': 'diag',
+           'pos_enc': True, **old}
     diff = [f"{k}: {old.get(k)!r} -> {new[k]!r}" for k in _CHECKED if old.get(k) != new[k]]
     if ck.get('split') != asdict(split): diff.append(f"split: {ck.get('split')} -> {asdict(split)}")
     paths, was = [str(s.path) for s in stores], [i.get('fingerprint') for i in ck.get('store_info', [])]

@@ -166,3 +166,16 @@ def test_best_is_never_a_warm_up_epoch(synth_store, tmp_path):
     assert max(float(r['valid_loss']) for r in rows[:2]) < min(full)    # the case the old rule got wrong
     ck = load_checkpoint(out/'best.pt')
     assert ck['epoch'] == 3 + int(np.argmin(full)), (ck['epoch'], full)
+
+def test_the_papers_input_can_be_pretrained(synth_store, tmp_path):
+    "hic_norm='none' (Hi-C as stored) and pos_enc=False (no position embeddings) reach the model and the checkpoint."
+    from mixhic.cli import main
+    out = tmp_path/'paper_input'
+    assert main(['pretrain', str(synth_store), '--out', str(out), '--epochs', '1', '--bs', '16', '--hic-norm', 'none',
+                 '--no-pos-enc', '--split', 'chrom', '--train-chroms', 'chr1', '--valid-chroms', 'chr2', '-q']) == 0
+    model, ck = load_pretrain_model(out/'best.pt')
+    assert ck.model_cfg.hic_norm == 'none' and ck.model_cfg.pos_enc is False
+    assert not any('pos' in k for k, _ in model.named_parameters()), [k for k, _ in model.named_parameters() if 'pos' in k]
+    with pytest.raises(ValueError, match='cannot resume'):   # another input is another run
+        pretrain(synth_store, out, PretrainCfg(preset='tiny', epochs=2, bs=16), SPLIT, resume=True)
+    with pytest.raises(ValueError, match="hic_norm must be 'diag' or 'none'"): PretrainCfg(hic_norm='log')
