@@ -193,7 +193,7 @@ def enrichment22(calls:Path)->dict:
         out[name] = anchor_enrichment({'chr22': v}, C)['enrichment']
     return out
 
-C22, EPOCHS22, PRE22 = 'chr22', 8, 10   # training epochs of the chr22 rows; pre-training epochs of the pre-trained row
+C22, EPOCHS22, PRE22 = 'chr22', 6, 10   # training epochs of the chr22 rows; pre-training epochs of the pre-trained row
 
 def chr22_labels(cool:Path)->Path:
     "cooltools `dots` on the ICE-balanced chr22 map (HiCCUPS-like; the set has no loop list): the chr22 rows' labels."
