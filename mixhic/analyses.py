@@ -10,10 +10,40 @@ from .core import log, atomic_path
 from .task import get_task
 from .data import Split, as_stores
 from .finetune import FinetuneCfg, NOISES, finetune, evaluate, load_task_model
-from .tasks.loops import attenuate_anchors, perturb_loops   # the loops task's perturbation, as before
+from .pretrain import embed
+from .tasks.loops import attenuate_anchors, perturb_loops, PAPER_ATTENUATION   # the loops task's perturbation
 
 # %% auto #0
-__all__ = ['ablation', 'perturb', 'robustness']
+__all__ = ['orth_score', 'orthogonality', 'ablation', 'perturb', 'robustness']
+
+# %% ../nbs/16a_analyses.ipynb #0ad1ef77
+def orth_score(I:np.ndarray, # (n, h) invariant vectors, one per window
+               S:np.ndarray, # (n, h) specific vectors of the same windows
+               squared:bool=False, # mean cosine^2 (the loss's form) instead of mean |cosine|
+              )->float: # 0: orthogonal on average, 1: parallel
+    "Mean |cosine| (or cosine^2 if `squared`) between each window's invariant vector `I` and specific vector `S`."
+    I, S = np.asarray(I, dtype=np.float64), np.asarray(S, dtype=np.float64)
+    if I.ndim != 2 or I.shape != S.shape or not len(I):
+        raise ValueError(f"I has shape {I.shape} and S {S.shape}: expected the same shape (n, h) with n >= 1")
+    with np.errstate(invalid='ignore', divide='ignore'):
+        c = (I * S).sum(1) / (np.linalg.norm(I, axis=1) * np.linalg.norm(S, axis=1))   # (n,) cosines
+    return float(np.nanmean(c ** 2 if squared else np.abs(c)))
+
+# %% ../nbs/16a_analyses.ipynb #3710f8cb
+def orthogonality(stores, # a store, a path, or a list of them
+                  ckpt, # a pre-training checkpoint (path or dict)
+                  which:str|None=None, # 'valid' or 'test' windows of the checkpoint's split (None: test, else valid)
+                  squared:bool=False, # mean cosine^2 instead of mean |cosine|
+                  bs:int=64, # windows per forward pass
+                 )->dict: # tracks (I_E . S_E), hic (I_M . S_M), n (windows), which
+    "The paper's orthogonality check of pre-training checkpoint `ckpt`: `orth_score` per modality on held-out windows."
+    emb = [embed(st, ckpt, bs=bs) for st in as_stores(stores)]
+    cat = {k: np.concatenate([e[k] for e in emb]) for k in ('split', 'I_E', 'S_E', 'I_M', 'S_M')}
+    if which is None: which = 'test' if (cat['split'] == 'test').any() else 'valid'
+    keep = cat['split'] == which
+    if not keep.any(): raise ValueError(f"no {which} windows of the checkpoint's split in these stores to check")
+    return dict(tracks=orth_score(cat['I_E'][keep], cat['S_E'][keep], squared),
+                hic=orth_score(cat['I_M'][keep], cat['S_M'][keep], squared), n=int(keep.sum()), which=which)
 
 # %% ../nbs/16a_analyses.ipynb #fe9eedd2
 def _row(variant:str, start:str)->str: return f"{variant} ({start})"
@@ -27,7 +57,8 @@ def ablation(stores, # a store, a path, or a list of them
              split:Split=Split(), # train / valid / test windows
              train_frac:float=1.0, # share of the training windows (few-shot: 0.1)
              **cfg_kw, # more `FinetuneCfg` fields, the same for every run (epochs, bs, lr, preset, seed, ...)
-            )->pd.DataFrame: # rows: 'variant (start)'; columns: (task, metric) on the test split
+            )->pd.DataFrame: # rows: 'variant (start)'; columns: (task, metric) on the test split, and
+                             # ('orthogonality', 'tracks' / 'hic') of each pre-trained start (`orthogonality`)
     "Fine-tune each variant of `tasks` from scratch and from each `pretrained` checkpoint; one table of test metrics."
     out, stores = Path(out), as_stores(stores)
     starts = ({'scratch': None} if scratch else {}) | dict(pretrained or {})
@@ -46,6 +77,10 @@ def ablation(stores, # a store, a path, or a list of them
                 rows.setdefault(_row(v, name), {}).update({(t.name, k): m.get(k, np.nan) for k in t.shown})
                 base = res['metrics'].get('test/baseline') or res['metrics']['valid/baseline']
                 rows.setdefault('baseline', {}).update({(t.name, k): base.get(k, np.nan) for k in t.shown})
+    for name, ck in (pretrained or {}).items():   # the paper's check of each start's invariant / specific split
+        o = orthogonality(stores, ck)
+        for r in rows:
+            if r.endswith(f"({name})"): rows[r].update({('orthogonality', m): o[m] for m in ('tracks', 'hic')})
     tab = pd.DataFrame.from_dict(rows, orient='index')
     tab.columns = pd.MultiIndex.from_tuples(tab.columns, names=['task', 'metric'])
     out.mkdir(parents=True, exist_ok=True)

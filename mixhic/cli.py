@@ -557,16 +557,20 @@ def _perturb_args(sub):
     pt.add_argument('store', metavar='STORE')
     pt.add_argument('--model', required=True, metavar='CKPT', help='fine-tuned loops checkpoint')
     pt.add_argument('--loops', metavar='BEDPE', help="loops to perturb instead of the store's own")
-    add_args(pt, 'mixhic.analyses:perturb_loops', ('ratios', 'width', 'which'), flags={'which': dict(choices=WHICH)})
+    att = "shares of the anchors' signal removed, instead of --ratios: the paper's 0,0.5,0.7,0.8,0.9"
+    add_args(pt, 'mixhic.analyses:perturb_loops', ('ratios', 'attenuation', 'width', 'which'),
+             flags={'which': dict(choices=WHICH), 'attenuation': dict(help=att)})
     pt.add_argument('--out', required=True, metavar='FILE.csv')
 
 def _perturb(a):
     from mixhic.analyses import perturb_loops
     st = _labelled(a.store, a.loops, 'loops')
-    _write_table(from_args(perturb_loops, a, stores=st, ratios=_floats(a.ratios, '--ratios')), a.out)
+    att = _floats(a.attenuation.split(','), '--attenuation') if a.attenuation else None   # the paper's: shares removed
+    _write_table(from_args(perturb_loops, a, stores=st, ratios=_floats(a.ratios, '--ratios'), attenuation=att), a.out)
 
 def _robust_args(sub):
-    rb = _command(sub, _robust, 'robustness to Hi-C noise: metrics under dropout / Gaussian / salt-and-pepper noise',
+    rb = _command(sub, _robust, 'robustness to Hi-C noise: metrics under dropout / Gaussian / salt-and-pepper / '
+                  'combined noise',
                   'Evaluate a fine-tuned model on the test windows with their Hi-C perturbed at each rate (seeded): '
                   'a CSV.')
     rb.add_argument('store', metavar='STORE')

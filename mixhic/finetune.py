@@ -58,7 +58,8 @@ class FinetuneCfg:
     neg_ratio:int = 1             # loops: distance-matched negatives per loop
     target:str = 'value'          # expr: 'value' (per-gene column, loss at the TSS bin) or 'cage' (50-bin CAGE profile)
     train_frac:float = 1.0        # share of training windows kept (few-shot runs)
-    noise:str|None = None         # Hi-C augmentation during training: 'dropout', 'gaussian' or 'saltpepper'
+    noise:str|None = None         # Hi-C augmentation during training: 'dropout', 'gaussian', 'saltpepper' or
+                                  # 'combined' (the three mixed, the paper's robustness test)
                                   # (redrawn every batch)
     noise_rate:float = 0.0        # its rate (see `perturb_hic`)
     trk_noise:float = 0.0         # std of Gaussian noise on the training tracks (log2 units)
@@ -156,11 +157,11 @@ def task_scores(task, target:str='value')->list:
     return [Score(sc, k, collect=i == 0) for i, k in enumerate(sc.task.shown)]
 
 # %% ../nbs/12a_finetune.ipynb #b2bfd3da
-NOISES = ('dropout', 'gaussian', 'saltpepper')
+NOISES = ('dropout', 'gaussian', 'saltpepper', 'combined')
 
 def perturb_hic(hic:torch.Tensor, # (b, 1, w, w) windows
-                kind:str, # 'dropout', 'gaussian' or 'saltpepper'
-                rate:float, # probability (dropout, saltpepper) or relative std (gaussian)
+                kind:str, # 'dropout', 'gaussian', 'saltpepper' or 'combined' (the three mixed)
+                rate:float, # probability (dropout, saltpepper, combined) or relative std (gaussian)
                 gen:torch.Generator|None=None, # random generator (seeded for evaluation)
                )->torch.Tensor: # (b, 1, w, w) a perturbed copy, still symmetric
     "A copy of Hi-C windows `hic` with noise `kind` at `rate`."
@@ -177,7 +178,13 @@ def perturb_hic(hic:torch.Tensor, # (b, 1, w, w) windows
         noise = sym(torch.randn(x.shape, generator=gen, device=x.device))
         return (x + rate * x.std((-1, -2), keepdim=True) * noise).clamp_min(0)
     salt = sym(torch.rand(x.shape, generator=gen, device=x.device))
-    return torch.where(u < rate, torch.where(salt < 0.5, lo.expand_as(x), hi.expand_as(x)), x)
+    pepper = torch.where(salt < 0.5, lo.expand_as(x), hi.expand_as(x))
+    if kind == 'saltpepper': return torch.where(u < rate, pepper, x)
+    pick = sym(torch.rand(x.shape, generator=gen, device=x.device))   # combined: which kind hits each contact
+    noise = sym(torch.randn(x.shape, generator=gen, device=x.device))
+    gauss = (x + x.std((-1, -2), keepdim=True) * noise).clamp_min(0)
+    hit = torch.where(pick < 1 / 3, torch.zeros_like(x), torch.where(pick < 2 / 3, gauss, pepper))
+    return torch.where(u < rate, hit, x)
 
 # %% ../nbs/12a_finetune.ipynb #40721cf5
 class HicNoise(Callback):

@@ -192,12 +192,17 @@ def map_metrics(y_true:np.ndarray, # (n, w, w) observed maps on the diagonal
                 y_pred:np.ndarray, # (n, w, w) predicted maps
                 h:int=1, # SCC mean-filter half-width
                 size:int=5, # insulation square side (bins)
-               )->dict: # r2, pearson, pearson_sample, scc, insulation_corr
-    "Compute pooled R2 and Pearson, mean per-sample Pearson, mean SCC (`h`), insulation correlation (`size`) of maps."
+                dists:tuple=(1, 5, 10, 25), # distances (bins) whose Pearson is reported as pearson_d{d}
+               )->dict: # r2, pearson, pearson_sample, scc, insulation_corr, pearson_diag, pearson_d{d}
+    "Compute pooled R2 and Pearson, mean per-sample Pearson, SCC (`h`), insulation (`size`), per-diagonal Pearson at `dists`."
     t, p = _maps(y_true, y_pred)
     nanmean = lambda v: float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else float('nan')
-    return {'r2': r2(t, p), 'pearson': pearson(t, p), 'pearson_sample': nanmean(per_sample_pearson(t, p)),
-            'scc': nanmean(scc(t, p, h)), 'insulation_corr': insulation_corr(t, p, size)}
+    m = {'r2': r2(t, p), 'pearson': pearson(t, p), 'pearson_sample': nanmean(per_sample_pearson(t, p)),
+         'scc': nanmean(scc(t, p, h)), 'insulation_corr': insulation_corr(t, p, size)}
+    dp = diag_pearson(t, p, min_d=1) if t.shape[1] > 1 else pd.DataFrame({'d': [], 'pearson': []})
+    m['pearson_diag'] = nanmean(dp.pearson.to_numpy())
+    by_d = dict(zip(dp.d.tolist(), dp.pearson.tolist()))
+    return {**m, **{f'pearson_d{d}': by_d[d] for d in dists if d in by_d}}
 
 # %% ../nbs/12_metrics.ipynb #7510b397
 def _labels(y_true, p)->tuple[np.ndarray, np.ndarray]:

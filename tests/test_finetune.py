@@ -36,6 +36,9 @@ def test_finetune_tasks(synth_store, tmp_path, task, variant):
     if task == 'maps':   # the head adds the training windows' distance decay: larger near the diagonal, saved with the model
         off = model.head.offset[0, 0]
         assert torch.allclose(off, off.T) and off.diagonal().mean() > off.diagonal(30).mean() > 0
+        mj = json.loads((tmp_path/'run'/'metrics.json').read_text())['valid/mixhic']   # SPEC: Pearson per diagonal
+        assert {'pearson_diag', 'pearson_d1', 'pearson_d25'} <= mj.keys() and np.isfinite(mj['pearson_diag'])
+        assert 'pearson_diag' in rows[0]
 
 def test_metrics_are_whole_split(synth_store):
     "The metric in fastai's table equals the metric computed over every validation window at once."

@@ -176,7 +176,11 @@ def test_insulation_corr():
 def test_map_metrics():
     t = sym_maps(4, 16); p = noisy(t, 0.3)
     m = map_metrics(t, p, h=1, size=3)
-    assert list(m) == ['r2', 'pearson', 'pearson_sample', 'scc', 'insulation_corr']
+    assert list(m) == ['r2', 'pearson', 'pearson_sample', 'scc', 'insulation_corr', 'pearson_diag',
+                       'pearson_d1', 'pearson_d5', 'pearson_d10']                # d 25 lies beyond a 16-bin window
+    assert m['pearson_diag'] == pytest.approx(np.nanmean(diag_pearson(t, p, min_d=1).pearson))
+    assert m['pearson_d5'] == pytest.approx(diag_pearson(t, p, 5, 5).pearson[0])
+    assert list(map_metrics(t, p, size=3, dists=(2,))).count('pearson_d2') == 1
     assert m['r2'] == pytest.approx(r2(t, p)) and m['pearson'] == pytest.approx(pearson(t, p))
     assert m['pearson_sample'] == pytest.approx(per_sample_pearson(t, p).mean())
     assert m['scc'] == pytest.approx(scc(t, p, 1).mean()) and m['insulation_corr'] == pytest.approx(insulation_corr(t, p, 3))

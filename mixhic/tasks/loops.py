@@ -18,8 +18,8 @@ from ..data import split_of, Split
 log = logging.getLogger('mixhic')
 
 # %% auto #0
-__all__ = ['log', 'LOOPS', 'loop_index', 'LoopHead', 'fit_loop_prior', 'LoopsTask', 'plot_pr', 'attenuate_anchors',
-           'perturb_loops']
+__all__ = ['log', 'LOOPS', 'PAPER_ATTENUATION', 'loop_index', 'LoopHead', 'fit_loop_prior', 'LoopsTask', 'plot_pr',
+           'attenuate_anchors', 'perturb_loops']
 
 # %% ../../nbs/14_loops.ipynb #49b7691e
 def _near_misses(pos:pd.DataFrame, n:int, seed:int, shift:tuple=(2, 4))->pd.DataFrame:
@@ -199,14 +199,22 @@ def attenuate_anchors(trk:torch.Tensor, # (b, l, c) tracks of loop windows (log2
         x[:, off + lo:off + hi] = torch.log2(1 + ratio * (torch.exp2(s) - 1))
     return x
 
+PAPER_ATTENUATION = (0.0, 0.5, 0.7, 0.8, 0.9)   # the paper's: shares of the anchors' signal removed
+
 def perturb_loops(stores, # a store, a path, or a list of them
                   model, # a fine-tuned loops checkpoint (path or dict)
-                  ratios=(1.0, 0.75, 0.5, 0.25, 0.0), # factors on the anchors' raw track signal
+                  ratios=(1.0, 0.75, 0.5, 0.25, 0.0), # factors on the anchors' raw track signal (the share kept)
+                  attenuation=None, # shares removed instead, e.g. `PAPER_ATTENUATION`; replaces `ratios`
                   which:str='test', # split whose loops are perturbed
                   width:int=1, # Hi-C bins around each anchor's centre
                   bs:int=64, # windows per forward pass
-                 )->pd.DataFrame: # per ratio: loops, mean probability, mean change, recall
-    "Loop probability and recall of `model` on the loops of split `which` as the anchors' track signal is attenuated by `ratios`."
+                 )->pd.DataFrame: # per ratio: attenuation (1 - ratio), loops, mean probability, mean change, recall
+    "Loop probability and recall of `model` on the loops of split `which` as the anchors' track signal is scaled by `ratios`."
+    if attenuation is not None:
+        bad = [a for a in attenuation if not 0 <= a <= 1]
+        if bad: raise ValueError(f"attenuation must be shares removed in [0, 1], got {bad[0]}")
+        ratios = tuple(1 - float(a) for a in attenuation)
+    att = tuple(float(a) for a in attenuation) if attenuation is not None else tuple(1 - r for r in ratios)
     from mixhic.data import make_datasets
     from mixhic.finetune import load_task_model, predict_ds
     m, ck = load_task_model(model)
@@ -222,8 +230,8 @@ def perturb_loops(stores, # a store, a path, or a list of them
     thr = float(ck.get('threshold', 0.5))
     base, _ = predict_ds(m, sub, bs)
     rows = []
-    for r in ratios:
+    for r, a in zip(ratios, att):
         p, _ = predict_ds(m, sub, bs, trk_fn=lambda t: attenuate_anchors(t, r, m.cfg.win_bins, width))
-        rows.append(dict(ratio=r, loops=len(pos), mean_prob=float(p.mean()), mean_change=float((p - base).mean()),
-                         recall=float((p >= thr).mean())))
+        rows.append(dict(ratio=r, attenuation=a, loops=len(pos), mean_prob=float(p.mean()),
+                         mean_change=float((p - base).mean()), recall=float((p >= thr).mean())))
     return pd.DataFrame(rows)
