@@ -246,12 +246,6 @@ def _merge_args(sub):
 
 def _merge(a):
     from mixhic.store import merge_stores, Store
-    out = Path(a.out).resolve()
-    for p in map(Path, a.parts):
-        if p.resolve() == out: raise ValueError(f"--out {a.out} is one of the parts to merge ({p}); write the merged "
-                                                "store to a new path")
-        if out in p.resolve().parents or p.resolve() in out.parents:
-            raise ValueError(f"--out {a.out} and part {p} lie one inside the other; write the merged store to a new path")
     st = Store(from_args(merge_stores, a))
     print(f"wrote {st.path}: {', '.join(st.chroms)}")
 

@@ -811,8 +811,12 @@ def merge_stores(parts:list, # stores built from the same inputs with different 
     "Join stores `parts` that hold different chromosomes of the same inputs into one store at `out`."
     import shutil
     dest = Path(out).expanduser().resolve()
-    same = [p for p in parts if Path(p).expanduser().resolve() == dest]
-    if same: raise ValueError(f"the merged store {out} would replace {same[0]}, one of the stores to merge; choose a new path")
+    for p in parts:
+        q = Path(p).expanduser().resolve()
+        if q == dest: raise ValueError(f"the merged store {out} is one of the parts to merge ({p}): it would replace "
+                                       "one of the stores to merge; choose a new path")
+        if dest in q.parents or q in dest.parents:
+            raise ValueError(f"the merged store {out} and part {p} lie one inside the other; choose a new path")
     sts = [Store(p) for p in parts]
     if not sts: raise ValueError("no stores to merge")
     for s in sts[1:]:
