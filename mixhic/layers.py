@@ -78,7 +78,7 @@ class ModelCfg:
         from mixhic.task import get_task
         C = 128 if task == 'pretrain' else get_task(task).paper_C   # pre-training's width is the task's it serves (--C)
         if name == 'paper': base = dict(C=C, T=2, heads=4)
-        elif name == 'tiny': base = dict(C=16, T=1, heads=2)
+        elif name == 'tiny': base = dict(C=16, T=1, heads=2 if task == 'pretrain' else get_task(task).tiny_heads)
         else: raise ValueError(f"unknown preset {name!r}; expected 'paper' or 'tiny'")
         return cls(**{**base, **kw})
 

@@ -27,6 +27,8 @@ class Task:
     paper_C:int = 128             # the paper's base width for this task
     paper_lr:float = 1e-5         # the paper's fine-tuning learning rate
     tiny_lr:float = 3e-4          # the learning rate of the 'tiny' preset (from scratch)
+    tiny_heads:int = 2            # attention heads of the 'tiny' preset (one head of 16 halves the CPU cost of
+                                  # the 625-token Hi-C attention: its kernel's cost grows with heads, not width)
     default_bs:int = 64           # windows per batch unless set (the paper's 64)
     predict_cmd:str|None = None   # the `mixhic predict` subcommand (default: `name`)
     hic_channels:int = 1          # Hi-C input channels (b, k, w, w): the window, then what the task adds for its head
