@@ -81,7 +81,7 @@ def make(row:str, device:str='cpu'):
     hic = torch.rand(b, 1, cfg.win_bins, cfg.win_bins, device=device)
     trk = torch.rand(b, 2 * cfg.win_bins * cfg.trk_per_bin, cfg.n_tracks, device=device).log1p()
     if task == 'pretrain': loss = lambda o: sum(v.float().pow(2).sum() for v in o.values())
-    elif task == 'loops':
+    elif task in ('loops', 'loop_windows'):
         y = torch.randint(0, 2, (b,), device=device).float(); loss = lambda o: F.binary_cross_entropy_with_logits(o.float(), y)
     else:
         y = torch.rand(*((b, 1, cfg.win_bins, cfg.win_bins) if task == 'maps' else (b, cfg.win_bins)), device=device)

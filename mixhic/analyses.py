@@ -35,9 +35,10 @@ def orthogonality(stores, # a store, a path, or a list of them
                   which:str|None=None, # 'valid' or 'test' windows of the checkpoint's split (None: test, else valid)
                   squared:bool=False, # mean cosine^2 instead of mean |cosine|
                   bs:int=64, # windows per forward pass
+                  device=None, # torch device (default: CPU; 'auto': the GPU if there is one)
                  )->dict: # tracks (I_E . S_E), hic (I_M . S_M), n (windows), which
     "The paper's orthogonality check of pre-training checkpoint `ckpt`: `orth_score` per modality on held-out windows."
-    emb = [embed(st, ckpt, bs=bs) for st in as_stores(stores)]
+    emb = [embed(st, ckpt, bs=bs, device=device) for st in as_stores(stores)]
     cat = {k: np.concatenate([e[k] for e in emb]) for k in ('split', 'I_E', 'S_E', 'I_M', 'S_M')}
     if which is None: which = 'test' if (cat['split'] == 'test').any() else 'valid'
     keep = cat['split'] == which
@@ -56,6 +57,7 @@ def ablation(stores, # a store, a path, or a list of them
              scratch:bool=True, # also train every variant from scratch (the paper's NonPre)
              split:Split=Split(), # train / valid / test windows
              train_frac:float=1.0, # share of the training windows (few-shot: 0.1)
+             device=None, # torch device (default: the GPU if there is one)
              **cfg_kw, # more `FinetuneCfg` fields, the same for every run (epochs, bs, lr, preset, seed, ...)
             )->pd.DataFrame: # rows: 'variant (start)'; columns: (task, metric) on the test split, and
                              # ('orthogonality', 'tracks' / 'hic') of each pre-trained start (`orthogonality`)
@@ -72,13 +74,13 @@ def ablation(stores, # a store, a path, or a list of them
                 if ck is None and v == 'infer': continue  # Infer needs the pre-trained E->M mapping
                 run = out/f"{t.name}-{v}-{name}"
                 cfg = FinetuneCfg(t.name, v, train_frac=train_frac, **cfg_kw)
-                res = finetune(stores, run, cfg, split, ck, plot=False)
+                res = finetune(stores, run, cfg, split, ck, plot=False, device=device)
                 m = res['metrics'].get('test/mixhic') or res['metrics']['valid/mixhic']
                 rows.setdefault(_row(v, name), {}).update({(t.name, k): m.get(k, np.nan) for k in t.shown})
                 base = res['metrics'].get('test/baseline') or res['metrics']['valid/baseline']
                 rows.setdefault('baseline', {}).update({(t.name, k): base.get(k, np.nan) for k in t.shown})
     for name, ck in (pretrained or {}).items():   # the paper's check of each start's invariant / specific split
-        o = orthogonality(stores, ck)
+        o = orthogonality(stores, ck, device=device)
         for r in rows:
             if r.endswith(f"({name})"): rows[r].update({('orthogonality', m): o[m] for m in ('tracks', 'hic')})
     tab = pd.DataFrame.from_dict(rows, orient='index')
@@ -104,6 +106,7 @@ def robustness(stores, # a store, a path, or a list of them
                which:str='test', # split to evaluate
                seed:int=0, # seed of the noise
                bs:int=64, # windows per forward pass
+               device=None, # torch device (default: CPU; 'auto': the GPU if there is one)
               )->pd.DataFrame: # per kind and rate: the task's metrics
     "Metrics of `model` on split `which` with its Hi-C inputs perturbed by each noise kind at each rate."
     bad = [k for k in kinds if k not in NOISES]
@@ -112,7 +115,8 @@ def robustness(stores, # a store, a path, or a list of them
     rows = []
     for kind in kinds:
         for r in rates:
-            res = evaluate(stores, ck, which, noise=(kind, r, seed) if r > 0 else None, bs=bs, with_baseline=False)
+            res = evaluate(stores, ck, which, noise=(kind, r, seed) if r > 0 else None, bs=bs, with_baseline=False,
+                           device=device)
             shown = get_task(res['task']).shown
             rows.append(dict(noise=kind, rate=r, **{k: res['model'].get(k, np.nan) for k in shown}))
     return pd.DataFrame(rows)

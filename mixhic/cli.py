@@ -269,12 +269,19 @@ def _pretrain_args(sub):
     _split_args(t)
     add_args(t, 'mixhic.pretrain:pretrain', ('resume',))
     _loader_args(t, 'mixhic.pretrain:pretrain')
+    _device_args(t)
 
 class _Renamed(argparse.Action):
     "A flag's old spelling: sets the new flag's value and notes the new name (`main` warns once logging is set up)."
     def __call__(self, p, ns, v, opt=None):
         setattr(ns, self.dest, v)
         ns.renamed = [*getattr(ns, 'renamed', []), f"{opt} is now {self.const}; the old spelling will go"]
+
+def _device_args(p):
+    "--device: where the model runs (`mixhic.train.pick_device` checks it before any work)."
+    p.add_argument('--device', default='auto', metavar='DEVICE',
+                   help='where the model runs: auto (the GPU if there is one, else the CPU), cpu, cuda or cuda:N '
+                        '(default auto)')
 
 def _loader_args(p, target:str):
     "--loader-workers: `target`'s data-loader processes (`num_workers`); --workers in `build` is chromosomes in parallel."
@@ -300,6 +307,7 @@ def _embed_args(sub):
     e.add_argument('ckpt', metavar='CKPT', help='checkpoint (last.pt or best.pt)')
     e.add_argument('--out', required=True, metavar='FILE.npz')
     add_args(e, 'mixhic.pretrain:embed', ('bs',))
+    _device_args(e)
 
 def _embed(a):
     from mixhic.pretrain import embed, save_embeddings
@@ -312,6 +320,7 @@ def _demo_args(sub):
                  'The whole pipeline on the built-in synthetic genome: build a store, pre-train the tiny model, and '
                  'report retrieval on a held-out chromosome against chance, with a figure.')
     add_args(d, 'mixhic.pretrain:demo', ('out', 'epochs'), flags={'out': dict(metavar='DIR')})
+    _device_args(d)
 
 def _demo(a):
     from mixhic.pretrain import demo
@@ -340,6 +349,7 @@ def _finetune_args(sub):
     f.add_argument('--noise', metavar='KIND:RATE', help=f'Hi-C training augmentation, e.g. dropout:0.2 (KIND: {kinds})')
     _split_args(f)
     _loader_args(f, 'mixhic.finetune:finetune')
+    _device_args(f)
 
 def _labels_args(p):
     p.add_argument('--labels', metavar='BEDPE_OR_TSV', help="loops (BEDPE) or genes (table) instead of the store's own")
@@ -392,13 +402,15 @@ def _evaluate_args(sub):
     v.add_argument('--seed', type=int, default=0, help='seed of the noise (default 0)')
     _split_args(v, default=None)
     v.add_argument('--out', required=True, metavar='DIR', help='folder for metrics.json, metrics.csv and the figure')
+    _device_args(v)
 
 def _evaluate(a):
     from mixhic.finetune import evaluate, load_task_model, _write_metrics
     if a.calls: return _evaluate_calls(a)
     m, ck = load_task_model(a.model)
     noise = _noise(a.noise)
-    res = evaluate(_labelled(a.store, a.labels, m.task), ck, a.which, _split(a), noise=noise and (*noise, a.seed))
+    res = evaluate(_labelled(a.store, a.labels, m.task), ck, a.which, _split(a), noise=noise and (*noise, a.seed),
+                   device=a.device)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = {f'{a.which}/mixhic': res['model'], f'{a.which}/baseline': res['baseline']}
@@ -470,6 +482,7 @@ def _predict_args(sub):
         if fn == 'predict_loops':
             add_args(q, _CALLER, ('stride', 'radius'))
             _loops_args(q)
+        _device_args(q)
 
 def _default_threshold()->float: return params('mixhic.predict:predict_loops')['threshold'].default
 
@@ -500,7 +513,7 @@ def _predict(a):
     if ck['tracks'] != st.tracks:
         raise ValueError(f"{a.model} reads tracks {ck['tracks']}, but {a.store} holds {st.tracks}")
     fn = task.predictor()                      # the task's genome-wide writer
-    kw = dict(st=st, fn=window_fn(model), progress=_progress(a))
+    kw = dict(st=st, fn=window_fn(model, a.device), progress=_progress(a))
     extra = _PREDICT_KW[fn.__name__](a, ck, st, model)
     print(_PREDICT_SAID[fn.__name__](a, from_args(fn, a, **kw, **extra), extra))
 
@@ -536,6 +549,7 @@ def _ablate_args(sub):
                     'scratch': dict(help='skip the from-scratch rows')})
     add_args(ab, 'mixhic.finetune:FinetuneCfg', _ABLATE_CFG, flags={'preset': dict(choices=PRESETS)})
     _split_args(ab)
+    _device_args(ab)
 
 def _ablate(a):
     from mixhic.analyses import ablation
@@ -555,6 +569,7 @@ def _perturb_args(sub):
     add_args(pt, 'mixhic.analyses:perturb_loops', ('ratios', 'attenuation', 'width', 'which'),
              flags={'which': dict(choices=WHICH), 'attenuation': dict(help=att)})
     pt.add_argument('--out', required=True, metavar='FILE.csv')
+    _device_args(pt)
 
 def _perturb(a):
     from mixhic.analyses import perturb_loops
@@ -572,6 +587,7 @@ def _robust_args(sub):
     add_args(rb, 'mixhic.analyses:robustness', ('kinds', 'rates', 'seed', 'which'), rename={'kinds': 'noise'},
              flags={'which': dict(choices=WHICH)})
     rb.add_argument('--out', required=True, metavar='FILE.csv')
+    _device_args(rb)
 
 def _robust(a):
     from mixhic.analyses import robustness
@@ -771,6 +787,9 @@ def main(argv:list|None=None, # arguments (default: sys.argv[1:])
     except ValueError: pass   # not in the main thread (e.g. called from a notebook worker)
     try:
         _check_ranges(a)
+        if getattr(a, 'device', None) is not None:   # a command that runs a model: resolve and check it first
+            from mixhic.train import pick_device
+            a.device = pick_device(a.device)
         a.run(a)
         sys.stdout.flush()   # a closed pipe shows here, not in Python's last flush
     except BrokenPipeError:   # the reader left (`mixhic info S | head -1`): stop quietly, as Unix tools do

@@ -301,18 +301,18 @@ def load_task_model(ckpt, # a fine-tuning checkpoint (best.pt / last.pt) or its 
     return model.eval(), ck
 
 # %% ../nbs/12a_finetune.ipynb #ef54f33d
-@torch.no_grad()
+@torch.inference_mode()
 def predict_ds(model:MixHiC, # a task model
                ds, # a `WindowDataset` with targets
                bs:int=64, # windows per forward pass
-               device=None, # torch device (default: CPU)
+               device=None, # torch device (default: CPU; 'auto': the GPU if there is one)
                target:str='value', # expr: 'value' or 'cage'
                noise:tuple|None=None, # (kind, rate, seed): Hi-C noise on the inputs (robustness analysis)
                trk_fn=None, # a function applied to each track batch (b, l, c) before the model (in-silico perturbation)
               )->tuple[np.ndarray, np.ndarray]: # predictions, targets (task_output shapes)
     "Predictions of `model` over dataset `ds`, in order, with its targets."
     from torch.utils.data import DataLoader
-    device = torch.device(device or 'cpu')
+    device = pick_device(device or 'cpu')
     model = model.to(device).eval()
     gen = torch.Generator().manual_seed(int(noise[2])) if noise else None
     task = get_task(model.task)
@@ -326,12 +326,12 @@ def predict_ds(model:MixHiC, # a task model
     return np.concatenate(P), np.concatenate(Y)
 
 def window_fn(model:MixHiC, # a task model
-              device=None, # torch device (default: CPU)
+              device=None, # torch device (default: CPU; 'auto': the GPU if there is one)
              ):
     "`model` as a function (hic, trk) -> numpy predictions: loop probabilities (b,), maps (b, w, w), profiles (b, w)."
-    device = torch.device(device or 'cpu')
+    device = pick_device(device or 'cpu')
     model, task = model.to(device).eval(), get_task(model.task)
-    @torch.no_grad()
+    @torch.inference_mode()
     def fn(hic, trk):   # (b, 1, w, w) Hi-C windows, (b, l, c) tracks
         out = model(hic.to(device), trk.to(device))
         return task.output(out, 'cage').cpu().numpy()
@@ -354,7 +354,7 @@ def evaluate(stores, # a store, a path, or a list of them
              threshold:float|None=None, # loops: decision threshold besides 0.5 (default: the checkpoint's, from valid)
              noise:tuple|None=None, # (kind, rate, seed): Hi-C noise on the evaluation inputs only
              bs:int=64, # windows per forward pass
-             device=None, # torch device (default: CPU)
+             device=None, # torch device (default: CPU; 'auto': the GPU if there is one)
              with_baseline:bool=True, # also score the task's baseline
             )->dict: # {'model': metrics, 'baseline': metrics, 'n': windows, 'pred', 'y'}
     "Metrics of a fine-tuned model on split `which` of `stores`, next to the task's baseline."

@@ -332,12 +332,12 @@ def load_pretrain_model(ckpt)->tuple[MixHiCPretrain, dict]:
 
 PARTS = ('I_E', 'S_E', 'I_M', 'S_M')
 
-@torch.no_grad()
+@torch.inference_mode()
 def embed(store, # a store or its path
           model, # a `MixHiCPretrain`, or a checkpoint path
           windows=None, # DataFrame with chrom, i, j (bins); default: every kept diagonal window
           bs:int=64, # windows per forward pass
-          device=None, # torch device (default: CPU)
+          device=None, # torch device (default: CPU; 'auto': the GPU if there is one)
           progress:bool=False, # show a progress bar
          )->dict: # chrom, start, end (bp), split, and I_E, S_E, I_M, S_M: (n, 4C) float32
     "Per-window embeddings (the unit-length mean vector of each part) of `model` over windows of `store`."
@@ -352,7 +352,7 @@ def embed(store, # a store or its path
     if len(st.tracks) != model.cfg.n_tracks:
         raise ValueError(f"{st.path.name} has {len(st.tracks)} tracks ({', '.join(st.tracks)}); "
                          f"the model was trained on {model.cfg.n_tracks}")
-    device = torch.device(device or 'cpu')
+    device = pick_device(device or 'cpu')
     model = model.to(device).eval()
     w = st.diag()[['chrom', 'i']].assign(j=lambda d: d.i) if windows is None else windows[['chrom', 'i', 'j']]
     ds = WindowDataset([st], w.assign(store=0), None)
@@ -401,6 +401,7 @@ def demo(out='mixhic-demo', # folder for the store, the run and demo.png
          epochs:int=40, # pre-training epochs
          bs:int=32, # batch size
          seed:int=0, # seed of the run
+         device=None, # torch device (default: the GPU if there is one)
         )->dict: # retrieval before / after, chance, paths
     "Synthetic genome -> store -> tiny pre-training -> held-out retrieval against chance, with a figure."
     from mixhic.synth import synth_data
@@ -415,11 +416,12 @@ def demo(out='mixhic-demo', # folder for the store, the run and demo.png
     cfg = PretrainCfg(epochs=epochs, bs=bs, seed=seed, schedule='one_cycle')
     torch.manual_seed(seed)
     init = MixHiCPretrain(cfg.model_cfg(len(st.tracks)))
-    e0 = embed(st, init.eval())
+    device = pick_device(device)
+    e0 = embed(st, init.eval(), device=device)
     mask = np.array([DEMO_SPLIT.of_chrom(c) == 'valid' for c in e0['chrom']])
     before = retrieval_top1(e0['I_E'][mask], e0['I_M'][mask])
-    pretrain(st, out/'run', cfg, DEMO_SPLIT, resume=True)
-    e1 = embed(st, out/'run'/'last.pt')
+    pretrain(st, out/'run', cfg, DEMO_SPLIT, resume=True, device=device)
+    e1 = embed(st, out/'run'/'last.pt', device=device)
     after = retrieval_top1(e1['I_E'][mask], e1['I_M'][mask])
     r0, r1 = (partner_rank(e['I_E'][mask], e['I_M'][mask]) for e in (e0, e1))
     hist = load_checkpoint(out/'run'/'last.pt')['history']

@@ -55,13 +55,22 @@ def in_ddp()->bool:
     return int(os.environ.get('WORLD_SIZE', '1')) > 1
 
 # %% ../nbs/10a_train.ipynb #9b1be207
-def pick_device(device=None, # 'cpu', 'cuda', 'cuda:1', a torch.device, or None: the GPU if there is one
+def pick_device(device=None, # 'cpu', 'cuda', 'cuda:1', a torch.device, or None / 'auto': the GPU if there is one
                )->torch.device:
     "The torch device a run computes on: `device` if given, else this rank's or the first GPU, else the CPU."
+    if isinstance(device, str) and device.strip().lower() == 'auto': device = None
     if device is None and torch.cuda.is_available():
         if in_ddp(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
         device = torch.device('cuda', torch.cuda.current_device())
-    device = torch.device(device or 'cpu')
+    try: device = torch.device(device or 'cpu')
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
+    if device.type == 'cuda':
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not n: raise ValueError(f"device {str(device)!r}: torch {torch.__version__} sees no CUDA GPU here; "
+                                   "use 'cpu' or 'auto'")
+        if device.index is not None and device.index >= n:
+            raise ValueError(f"device {str(device)!r}: this machine has {n} CUDA GPU(s), numbered 0 to {n - 1}")
     if device.type == 'cpu': tune_malloc()
     return device
 

@@ -24,7 +24,7 @@ def test_pretrain_embed_resume(synth_store, tmp_path):
     assert [int(x['epoch']) for x in rows] == [1, 2] and all(0 <= float(x['top1_trk2hic']) <= 1 for x in rows)
     # embeddings of every kept diagonal window
     out = tmp_path/'emb.npz'
-    r = run_cli(['embed', synth_store, run/'last.pt', '--out', out])
+    r = run_cli(['embed', synth_store, run/'last.pt', '--out', out, '--device', 'cpu'])
     assert r.returncode == 0, r.stderr
     e = np.load(out)
     n = len(e['chrom'])
@@ -42,6 +42,21 @@ def test_pretrain_errors(synth_store, tmp_path):
     (tmp_path/'junk.pt').write_bytes(b'not a checkpoint')
     r = run_cli(['embed', synth_store, tmp_path/'junk.pt', '--out', tmp_path/'e.npz'])
     assert r.returncode == 1 and 'junk.pt' in r.stderr and not (tmp_path/'e.npz').exists()
+
+def test_device_flag(synth_store, tmp_path):
+    "Every command that runs a model takes --device (the others do not); a device that is no device is refused first."
+    from mixhic.cli import parser, _all_parsers
+    have = {q.prog.removeprefix('mixhic ') for q in _all_parsers(parser())
+            if any('--device' in a.option_strings for a in q._actions)}
+    assert {'pretrain', 'embed', 'finetune', 'evaluate', 'ablate', 'perturb', 'robust', 'demo', 'predict maps',
+            'predict loops', 'predict expression'} <= have, have
+    assert not have & {'mixhic', 'synth', 'build', 'info', 'merge', 'plot', 'predict'}
+    r = run_cli(['embed', synth_store, tmp_path/'missing.pt', '--out', tmp_path/'e.npz', '--device', 'tpu'])
+    assert r.returncode == 1 and "device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'tpu'" in r.stderr
+    assert 'missing.pt' not in r.stderr and not (tmp_path/'e.npz').exists()   # checked before the checkpoint is read
+    if not torch.cuda.is_available():
+        r = run_cli(['finetune', synth_store, '--task', 'maps', '--out', tmp_path/'ft', '--device', 'cuda'])
+        assert r.returncode == 1 and 'sees no CUDA GPU' in r.stderr and not (tmp_path/'ft').exists()
 
 def test_python_m_mixhic():
     r = subprocess.run([sys.executable, '-m', 'mixhic', 'pretrain', '--help'], capture_output=True, text=True)

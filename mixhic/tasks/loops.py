@@ -208,6 +208,7 @@ def perturb_loops(stores, # a store, a path, or a list of them
                   which:str='test', # split whose loops are perturbed
                   width:int=1, # Hi-C bins around each anchor's centre
                   bs:int=64, # windows per forward pass
+                  device=None, # torch device (default: CPU; 'auto': the GPU if there is one)
                  )->pd.DataFrame: # per ratio: attenuation (1 - ratio), loops, mean probability, mean change, recall
     "Loop probability and recall of `model` on the loops of split `which` as the anchors' track signal is scaled by `ratios`."
     if attenuation is not None:
@@ -228,10 +229,10 @@ def perturb_loops(stores, # a store, a path, or a list of them
     from torch.utils.data import Subset
     sub = Subset(d, pos)
     thr = float(ck.get('threshold', 0.5))
-    base, _ = predict_ds(m, sub, bs)
+    base, _ = predict_ds(m, sub, bs, device)
     rows = []
     for r, a in zip(ratios, att):
-        p, _ = predict_ds(m, sub, bs, trk_fn=lambda t: attenuate_anchors(t, r, m.cfg.win_bins, width))
+        p, _ = predict_ds(m, sub, bs, device, trk_fn=lambda t: attenuate_anchors(t, r, m.cfg.win_bins, width))
         rows.append(dict(ratio=r, attenuation=a, loops=len(pos), mean_prob=float(p.mean()),
                          mean_change=float((p - base).mean()), recall=float((p >= thr).mean())))
     return pd.DataFrame(rows)
