@@ -14,7 +14,8 @@ from .pretrain import embed
 from .tasks.loops import attenuate_anchors, perturb_loops, PAPER_ATTENUATION   # the loops task's perturbation
 
 # %% auto #0
-__all__ = ['orth_score', 'orthogonality', 'ablation', 'perturb', 'robustness']
+__all__ = ['orth_score', 'orthogonality', 'ablation', 'perturb', 'robustness', 'attention_weights', 'plot_attention',
+           'embedding_2d', 'window_values', 'plot_embedding']
 
 # %% ../nbs/16a_analyses.ipynb #0ad1ef77
 def orth_score(I:np.ndarray, # (n, h) invariant vectors, one per window
@@ -71,7 +72,7 @@ def ablation(stores, # a store, a path, or a list of them
         for v in (variants or t.variants):
             if v not in t.variants: continue              # e.g. 'hic' for maps: not a variant of that task
             for name, ck in starts.items():
-                if ck is None and v == 'infer': continue  # Infer needs the pre-trained E->M mapping
+                if ck is None and v in ('infer', 'infer_tracks'): continue  # they need a pre-trained mapping
                 run = out/f"{t.name}-{v}-{name}"
                 cfg = FinetuneCfg(t.name, v, train_frac=train_frac, **cfg_kw)
                 res = finetune(stores, run, cfg, split, ck, plot=False, device=device)
@@ -120,3 +121,106 @@ def robustness(stores, # a store, a path, or a list of them
             shown = get_task(res['task']).shown
             rows.append(dict(noise=kind, rate=r, **{k: res['model'].get(k, np.nan) for k in shown}))
     return pd.DataFrame(rows)
+
+# %% ../nbs/16a_analyses.ipynb #25f00452
+def attention_weights(model:torch.nn.Module, # a task or pre-training model
+                      hic:torch.Tensor, # (b, c, w, w) Hi-C windows, as the model reads them
+                      trk:torch.Tensor, # (b, l, n) tracks
+                     )->dict: # {layer name: (b, heads, t, s) weights, rows summing to 1}
+    "Attention weights of every attention layer of `model` on one batch, recomputed unfused and checked against it."
+    from einops import rearrange
+    from mixhic.layers import Attention
+    out, hooks = {}, []
+    def grab(name):
+        def hook(mod, args, res):
+            x = args[0]
+            ctx = x if len(args) < 2 or args[1] is None else args[1]
+            q = rearrange(mod.q(x), 'b t (h e) -> b h t e', h=mod.heads)
+            k, v = rearrange(mod.kv(ctx), 'b s (two h e) -> two b h s e', two=2, h=mod.heads)
+            w = torch.softmax(q @ k.transpose(-1, -2) * q.shape[-1] ** -0.5, -1)
+            back = mod.proj(rearrange(w @ v, 'b h t e -> b t (h e)'))
+            if not torch.allclose(back, res, rtol=1e-3, atol=1e-4):
+                raise RuntimeError(f"{name}: the unfused attention does not reproduce the layer's output")
+            out[name] = w.detach().cpu()
+        return hook
+    hooks = [m.register_forward_hook(grab(n)) for n, m in model.named_modules() if isinstance(m, Attention)]
+    try:
+        with torch.no_grad(): model.eval()(hic, trk)
+    finally:
+        for h in hooks: h.remove()
+    return out
+
+# %% ../nbs/16a_analyses.ipynb #9ad44183
+def plot_attention(w:torch.Tensor, # (b, heads, t, s) one layer of `attention_weights`
+                   ax=None, # matplotlib axes
+                   sample:int=0, # which window of the batch
+                   query:int|None=None, # on a square grid: the token whose attention is drawn (default: the centre)
+                   title:str='', # the axes' title
+                  ):
+    "Draw one attention layer (mean over heads): where `query` looks on a square token grid, else the t x s matrix."
+    import matplotlib.pyplot as plt
+    ax = ax or plt.subplots(figsize=(3.2, 3))[1]
+    a = w[sample].float().mean(0).numpy()                                   # (t, s)
+    t, s = a.shape
+    g = int(round(s ** 0.5))
+    if t == s and g * g == s:                                              # self-attention on a g x g grid
+        q = g * (g // 2) + g // 2 if query is None else int(query)
+        im = ax.imshow(a[q].reshape(g, g), cmap='magma')
+        ax.plot(q % g, q // g, 'c+', ms=10, mew=2)
+        ax.set_xlabel('token column'); ax.set_ylabel('token row')
+        title = title or f'attention of token {q}'
+    else:
+        im = ax.imshow(a, cmap='magma', aspect='auto')
+        ax.set_xlabel('key token'); ax.set_ylabel('query token')
+    ax.set_title(title, fontsize=9)
+    plt.colorbar(im, ax=ax, fraction=0.046)
+    return ax
+
+# %% ../nbs/16a_analyses.ipynb #66c565b8
+def embedding_2d(v:np.ndarray, # (n, d) vectors
+                )->np.ndarray: # (n, 2) their first two principal components
+    "Two-dimensional view of vectors `v` by principal component analysis (centred, SVD)."
+    v = np.asarray(v, np.float64)
+    if v.ndim != 2 or len(v) < 3: raise ValueError(f"need at least 3 vectors of shape (n, d), got {v.shape}")
+    c = v - v.mean(0)
+    u, s, _ = np.linalg.svd(c, full_matrices=False)
+    return u[:, :2] * s[:2]
+
+def window_values(emb:dict, # `embed`'s output (chrom, start, end per window)
+                  table, # a bedGraph (chrom, start, end, value; a path or DataFrame), e.g. a compartment eigenvector
+                 )->np.ndarray: # (n,) the mean value over each window's span (NaN where none)
+    "The values of `table` over each window of `emb`, weighted by overlap."
+    t = pd.read_csv(table, sep='\t', header=None, comment='#').iloc[:, :4] if not isinstance(table, pd.DataFrame) else table.iloc[:, :4]
+    t.columns = ['chrom', 'start', 'end', 'value']
+    out = np.full(len(emb['chrom']), np.nan)
+    for c, g in t.groupby('chrom', sort=False):
+        k = np.nonzero(np.asarray(emb['chrom']) == str(c))[0]
+        if not len(k): continue
+        s, e, val = g.start.to_numpy(), g.end.to_numpy(), g.value.to_numpy(float)
+        for n in k:
+            ov = np.clip(np.minimum(e, emb['end'][n]) - np.maximum(s, emb['start'][n]), 0, None)
+            if ov.sum() > 0: out[n] = (ov * val).sum() / ov.sum()
+    return out
+
+def plot_embedding(emb:dict, # `embed`'s output
+                   part:str='I_M', # 'I_E', 'S_E', 'I_M' or 'S_M'
+                   color=None, # (n,) values or labels per window; None: the split
+                   ax=None, # matplotlib axes
+                   title:str='', # the axes' title
+                  ):
+    "Scatter the windows' `part` vectors in 2-D (`embedding_2d`), coloured by `color` (labels: a legend; numbers: a bar)."
+    import matplotlib.pyplot as plt
+    ax = ax or plt.subplots(figsize=(3.6, 3.2))[1]
+    xy = embedding_2d(emb[part])
+    color = np.asarray(emb['split'] if color is None else color)
+    if len(color) != len(xy): raise ValueError(f"color has {len(color)} values for {len(xy)} windows")
+    if color.dtype.kind in 'OUSb' or len(np.unique(color)) <= 8:
+        for lab in np.unique(color):
+            m = color == lab
+            ax.scatter(xy[m, 0], xy[m, 1], s=6, alpha=0.7, label=str(lab) or '(none)')
+        ax.legend(fontsize=7, markerscale=2)
+    else:
+        sc = ax.scatter(xy[:, 0], xy[:, 1], c=color.astype(float), s=6, cmap='coolwarm')
+        plt.colorbar(sc, ax=ax, fraction=0.046)
+    ax.set_xlabel('PC 1'); ax.set_ylabel('PC 2'); ax.set_title(title or part, fontsize=9)
+    return ax

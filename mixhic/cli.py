@@ -315,6 +315,86 @@ def _embed(a):
     save_embeddings(emb, a.out)
     print(f"wrote {a.out}: {len(emb['chrom']):,} windows x 4 parts x {emb['I_E'].shape[1]} dims")
 
+def _export_args(sub):
+    x = _command(sub, _export, 'release a checkpoint as a model folder: safetensors weights, config.json, a model card',
+                 'Write a fine-tuned or pre-trained checkpoint as a model folder to share (on the Hugging Face Hub or '
+                 'anywhere): model.safetensors, config.json and a README.md model card with the data, split, recipe '
+                 'and metrics. Every --model, --pretrained and checkpoint argument reads such a folder, or a Hub '
+                 'repository id (owner/name[@revision]).')
+    x.add_argument('ckpt', metavar='CKPT', help='checkpoint (best.pt or last.pt)')
+    add_args(x, 'mixhic.release:export_model', ('out', 'name', 'force'), flags={'out': dict(metavar='DIR')})
+
+def _export(a):
+    from mixhic.release import export_model
+    out = from_args(export_model, a, ckpt=a.ckpt)
+    print(f"wrote {out}: model.safetensors, config.json, README.md")
+
+def _attention_args(sub):
+    at = _command(sub, _attention, "draw a model's attention on one window of a store (PNG)",
+                  "Recompute the attention weights of a model (fine-tuned or pre-trained: checkpoint, model folder or "
+                  "Hub id) on the diagonal window of STORE that starts at --window, and draw the window, where its "
+                  "centre Hi-C patch looks in the Hi-C encoder's first layer, and the fusion's cross-attention.")
+    at.add_argument('store', metavar='STORE')
+    at.add_argument('--model', required=True, metavar='CKPT', help='checkpoint, model folder or Hub id')
+    at.add_argument('--window', required=True, metavar='CHROM:START', help='the window starting at START (bp), e.g. chr1:1,500,000')
+    at.add_argument('--out', required=True, metavar='FILE.png')
+
+def _attention(a):
+    import matplotlib.pyplot as plt, numpy as np, torch
+    from mixhic.analyses import attention_weights, plot_attention
+    from mixhic.store import Store
+    from mixhic.train import load_checkpoint, check_store, save_figure
+    st, ck = Store(a.store), load_checkpoint(a.model)
+    check_store(ck, st)
+    chrom, _, start = a.window.rpartition(':')
+    if chrom not in st.chroms: raise ValueError(f"--window {a.window}: {a.store} has no chromosome {chrom!r}")
+    try: i = int(start.replace(',', '').replace('_', '')) // st.res
+    except ValueError: raise ValueError(f"--window {a.window}: expected CHROM:START with START in bp") from None
+    if not 0 <= i <= st.n_bins[chrom] - st.w:
+        raise ValueError(f"--window {a.window}: a {st.w}-bin window must start within {chrom}'s first "
+                         f"{(st.n_bins[chrom] - st.w) * st.res:,} bp")
+    if ck.is_task:
+        from mixhic.finetune import load_task_model
+        model, _ = load_task_model(ck)
+    else:
+        from mixhic.pretrain import load_pretrain_model
+        model, _ = load_pretrain_model(ck)
+    hic = torch.from_numpy(np.nan_to_num(st.hic(chrom, i, i).astype(np.float32)))[None, None]
+    trk = torch.from_numpy(st.trk(chrom, i, i).astype(np.float32))[None]
+    att = attention_weights(model, hic.repeat(1, getattr(model, 'hic_channels', 1), 1, 1), trk)   # heads' extra channels: copies
+    grid = next((k for k in att if k.startswith('hic_enc.')), next(iter(att)))
+    cross = [k for k in att if k.endswith('xattn')]
+    fig, ax = plt.subplots(1, 2 + bool(cross), figsize=(3.6 * (2 + bool(cross)), 3.2))
+    ax[0].imshow(hic[0, 0].numpy(), cmap='Reds'); ax[0].set_title(f'{chrom}:{i * st.res:,} ({st.w} bins)', fontsize=9)
+    plot_attention(att[grid], ax[1], title=grid)
+    if cross: plot_attention(att[cross[-1]], ax[2], title=cross[-1])
+    fig.tight_layout()
+    save_figure(fig, a.out, dpi=120)
+    print(f"wrote {a.out}: {len(att)} attention layers, drawn: {', '.join([grid] + cross[-1:])}")
+
+def _embedding_args(sub):
+    ev = _command(sub, _embedding, 'draw the windows of an embeddings file (mixhic embed) in 2-D, coloured (PNG)',
+                  "Lay the windows' vectors of EMB.npz out by principal components and colour them by their split, "
+                  "their chromosome, or a value per window read from a bedGraph (compartment eigenvector, CTCF ...).")
+    ev.add_argument('emb', metavar='EMB.npz')
+    ev.add_argument('--part', default='I_M', choices=('I_E', 'S_E', 'I_M', 'S_M'), help="which vectors (default I_M)")
+    ev.add_argument('--color', default='split', metavar='split|chrom|BEDGRAPH', help='what colours the windows (default split)')
+    ev.add_argument('--out', required=True, metavar='FILE.png')
+
+def _embedding(a):
+    import matplotlib.pyplot as plt, numpy as np
+    from mixhic.analyses import plot_embedding, window_values
+    from mixhic.core import check_file
+    from mixhic.train import save_figure
+    emb = dict(np.load(check_file(a.emb, 'embeddings file'), allow_pickle=False))
+    color = (None if a.color == 'split' else emb['chrom'] if a.color == 'chrom'
+             else window_values(emb, check_file(a.color, '--color bedGraph')))
+    fig, ax = plt.subplots(figsize=(4.4, 3.8))
+    plot_embedding(emb, a.part, color, ax, title=f"{a.part} of {Path(a.emb).name}, by {Path(a.color).name}")
+    fig.tight_layout()
+    save_figure(fig, a.out, dpi=120)
+    print(f"wrote {a.out}: {len(emb['chrom']):,} windows")
+
 def _demo_args(sub):
     d = _command(sub, _demo, 'synthetic genome -> store -> short pre-training -> what it learned (CPU, minutes)',
                  'The whole pipeline on the built-in synthetic genome: build a store, pre-train the tiny model, and '
@@ -721,7 +801,8 @@ def parser()->argparse.ArgumentParser:
     _chatter(p, top=True)
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', required=True)
     for add in (_synth_args, _build_args, _info_args, _merge_args, _pretrain_args, _embed_args, _finetune_args,
-                _evaluate_args, _predict_args, _ablate_args, _perturb_args, _robust_args, _plot_args, _demo_args):
+                _evaluate_args, _predict_args, _ablate_args, _perturb_args, _robust_args, _attention_args,
+                _embedding_args, _export_args, _plot_args, _demo_args):
         add(sub)
     for q in _all_parsers(p)[1:]: _chatter(q)
     return p

@@ -37,7 +37,7 @@ class FinetuneCfg:
     "Settings of a fine-tuning run."
     task:str = 'loops'            # the task: 'maps', 'loops' (genome-wide loop calling), 'loop_windows' (the paper's
                                   # window classifier) or 'expr' ('expression'), or any registered task
-    variant:str|None = None       # inputs: 'bimodal', 'hic', 'tracks' or 'infer' (those the task takes)
+    variant:str|None = None       # inputs: 'bimodal', 'hic', 'tracks', 'infer' or 'infer_tracks' (those the task takes)
                                   # (None: the paper's for the task)
     preset:str = 'tiny'           # model size when not pre-trained: 'tiny' (CPU, teaching) or 'paper'
                                   # (a checkpoint brings its own)
@@ -234,6 +234,7 @@ def build_task_model(cfg:FinetuneCfg, # the run's settings
     if pretrained is not None:
         ck = load_checkpoint(pretrained) if isinstance(pretrained, (str, Path)) else pretrained
         pc = ck['model_cfg']
+        if cfg.variant == 'infer_tracks': pc = {**pc, 'n_tracks': n_tracks}   # reads no tracks: any store, even Hi-C only
         if pc['n_tracks'] != n_tracks:
             raise ValueError(f"the pre-trained model reads {pc['n_tracks']} tracks "
                              f"({', '.join(ck.get('tracks', []))}), the store has {n_tracks}")

@@ -13,9 +13,9 @@ from .encoders import TrackEncoder, HicEncoder
 from .task import get_task, task_names
 
 # %% auto #0
-__all__ = ['TAU_INIT', 'TAU_RANGE', 'MODALITIES', 'norm_parts', 'Interaction', 'Mapping', 'token_counts', 'Fusion', 'Decoder',
-           'check_inputs', 'strip_ddp', 'zero_biases', 'MixHiCPretrain', 'MixHiC', 'unused_params', 'load_weights',
-           'load_pretrained', 'param_table']
+__all__ = ['TAU_INIT', 'TAU_RANGE', 'MODALITIES', 'READS_HIC', 'READS_TRACKS', 'norm_parts', 'Interaction', 'Mapping',
+           'token_counts', 'Fusion', 'Decoder', 'check_inputs', 'strip_ddp', 'zero_biases', 'MixHiCPretrain', 'MixHiC',
+           'unused_params', 'load_weights', 'load_pretrained', 'param_table']
 
 # %% ../nbs/10_model.ipynb #825fecb6
 def norm_parts(x:torch.Tensor, # (b, t, 2h) tokens made of an invariant and a specific half
@@ -143,37 +143,45 @@ class MixHiCPretrain(nn.Module):
         return dict(I_E=I_E, S_E=S_E, I_M=I_M, S_M=S_M, E=E, M=M, e2m=self.e2m(E), m2e=self.m2e(M), tau=self.tau())
 
 # %% ../nbs/10_model.ipynb #265f682d
-MODALITIES = ('bimodal', 'infer', 'tracks', 'hic')
+MODALITIES = ('bimodal', 'infer', 'tracks', 'hic', 'infer_tracks')
+READS_HIC = ('bimodal', 'hic', 'infer_tracks')     # the modalities whose model reads a Hi-C window
+READS_TRACKS = ('bimodal', 'infer', 'tracks')      # the modalities whose model reads tracks
 
 class MixHiC(nn.Module):
-    "Fine-tuning model for `task` (a task name or `Task`) in `modality` ('bimodal', 'infer', 'tracks', 'hic')."
+    """Fine-tuning model for `task` (a task name or `Task`) in `modality`: 'bimodal' (Hi-C and tracks), 'infer'
+    (tracks, and Hi-C tokens inferred from them by the pre-trained E->M mapping), 'tracks', 'hic', or 'infer_tracks'
+    (Hi-C, and track tokens inferred from it by the pre-trained M->E mapping: the reference's `infer_epi`)."""
     def __init__(self, cfg:ModelCfg, task='loop_windows', modality:str='bimodal'):
         super().__init__()
         t = get_task(task)
         if modality not in MODALITIES:
             raise ValueError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
-        if modality == 'hic' and t.decoder:
-            raise ValueError(f"task {t.name!r} decodes track tokens; modality 'hic' has none "
-                             "(use 'bimodal', 'infer' or 'tracks')")
-        if cfg.n_tracks < 1 and modality != 'hic':
+        if modality not in READS_TRACKS and t.decoder:
+            raise ValueError(f"task {t.name!r} decodes track tokens with the track encoder's skips; modality "
+                             f"{modality!r} has none (use 'bimodal', 'infer' or 'tracks')")
+        if cfg.n_tracks < 1 and modality in READS_TRACKS:
             raise ValueError(f"modality {modality!r} reads tracks, but n_tracks=0 (a Hi-C-only store); "
-                             "use modality 'hic' (loops), or build the store with tracks")
+                             "use modality 'hic' or 'infer_tracks' (loops), or build the store with tracks")
         self.cfg, self.task, self.modality, self.hic_channels = cfg, t.name, modality, t.hic_channels
-        use_trk, use_hic = modality != 'hic', modality in ('bimodal', 'hic')
+        use_trk, use_hic = modality in READS_TRACKS, modality in READS_HIC
         if use_trk: self.trk_enc = TrackEncoder(cfg)
         if use_hic: self.hic_enc = HicEncoder(cfg)
         self.inter = Interaction(cfg, e=use_trk, m=use_hic)
         if modality == 'infer': self.e2m = Mapping(cfg, token_counts(cfg)[1])
-        self.fusion = Fusion(cfg, cross=modality in ('bimodal', 'infer'))
+        if modality == 'infer_tracks': self.m2e = Mapping(cfg, token_counts(cfg)[0])
+        self.fusion = Fusion(cfg, cross=modality in ('bimodal', 'infer', 'infer_tracks'))
         if t.decoder: self.decoder = Decoder(cfg)
         self.head = t.head(cfg, modality)
 
     def forward(self, hic:torch.Tensor, # (b, 1, w, w) Hi-C window (ignored by 'infer' and 'tracks')
-                trk:torch.Tensor, # (b, l, c) tracks (ignored by 'hic')
+                trk:torch.Tensor, # (b, l, c) tracks (ignored by 'hic' and 'infer_tracks')
                )->torch.Tensor: # the head's output, e.g. loops (b,) logits, maps (b, 1, w, w)
         check_inputs(self.cfg, hic, trk, self.hic_channels)
         x = hic[:, :1]                                 # the encoders read the window; more channels are the head's
         if self.modality == 'hic': return self.head(self.fusion(self.inter(self.hic_enc(x)[0], 'm')), hic)
+        if self.modality == 'infer_tracks':
+            M = self.inter(self.hic_enc(x)[0], 'm')                                # (b, 9, 8C) Concat_M
+            return self.head(self.fusion(self.m2e(M), M), hic)                    # inferred Concat_E (b, 12, 8C) asks
         X_E, skips = self.trk_enc(trk)
         q = self.inter(X_E, 'e')                                                  # (b, 12, 8C) Concat_E
         ctx = (self.inter(self.hic_enc(x)[0], 'm') if self.modality == 'bimodal'    # (b, 9, 8C) Concat_M
@@ -246,5 +254,5 @@ def param_table(name:str='paper')->list:
     for task in task_names():
         c, t = ModelCfg.preset(name, task), get_task(task)
         rows += [(f'{task} {m}', f'C={c.C}', n_params(MixHiC(c, task, m)) / 1e6)
-                 for m in MODALITIES if not (m == 'hic' and t.decoder)]
+                 for m in MODALITIES if not (m not in READS_TRACKS and t.decoder)]
     return rows

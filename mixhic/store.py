@@ -693,7 +693,7 @@ def genome_sizes(self:Store)->dict|None:
     cs = self.manifest.get('chromsizes')
     return None if cs is None else dict(cs['sizes'])
 
-HIC_VARIANTS = ('bimodal', 'hic')   # the model variants that read a Hi-C window
+HIC_VARIANTS = ('bimodal', 'hic', 'infer_tracks')   # the model variants that read a Hi-C window (`mixhic.model.READS_HIC`)
 
 @patch
 def check_variant(self:Store, variant:str, # a model's inputs: 'bimodal', 'hic', 'tracks' or 'infer'

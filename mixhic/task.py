@@ -15,7 +15,7 @@ class Task:
     "One downstream task: its windows, head, loss, metrics, baseline, genome-wide writer and pictures."
     name:str = ''                 # how configs, checkpoints and the command line name the task
     aliases:tuple = ()            # other names accepted for it (e.g. 'expression' for 'expr')
-    variants:tuple = ()           # input modalities it trains on: 'bimodal', 'hic', 'tracks', 'infer'
+    variants:tuple = ()           # input modalities it trains on: 'bimodal', 'hic', 'tracks', 'infer', 'infer_tracks'
     default_variant:str = 'bimodal' # the paper's variant for this task
     refused:dict = {}             # {variant: why it does not fit}, for the error message
     labels:str|None = None        # the store table it learns from ('loops', 'genes'), for `--labels`; None: the map itself

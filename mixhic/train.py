@@ -140,7 +140,12 @@ class Checkpoint(dict):
     path = None
     @classmethod
     def load(cls, path)->Checkpoint:
-        "Load checkpoint `path` (weights only), with a clear error for a missing or foreign file."
+        "Load checkpoint `path` (weights only), a released model folder or a Hub id (`mixhic.release`), with clear errors."
+        from mixhic.release import is_model_dir, hub_id, read_model
+        if is_model_dir(path) or hub_id(path) or Path(path).is_dir():   # a released model (or a folder that is none)
+            out = cls(read_model(path))
+            out.path = Path(path)
+            return out
         p = Path(path)
         ck = load_weights(p)   # weights only: no pickled code runs
         if not isinstance(ck, dict) or 'model' not in ck or 'model_cfg' not in ck:

@@ -158,3 +158,24 @@ def test_predict_cli(synth_store, synth, tmp_path):
     assert set(bw.chroms()) == {'chr1', 'chr2'} and np.isfinite(bw.stats('chr1', 0, 1_000_000)[0])
     r = run_cli(['predict', 'maps', synth_store, '--model', ck['loop_windows'], '--out', tmp_path/'x.cool'])
     assert r.returncode == 1 and 'is a loop_windows model' in r.stderr and not (tmp_path/'x.cool').exists()
+
+def test_infer_tracks_variant(synth, synth_store, pre_ckpt, tmp_path):
+    "The paper's Hi-C + inferred-tracks row: the pre-trained Hi-C encoder and M->E mapping, on any store, even Hi-C only."
+    from mixhic.finetune import finetune, FinetuneCfg, load_task_model
+    from mixhic.store import build_store
+    ck = torch.load(pre_ckpt, map_location='cpu', weights_only=True)['model']
+    res = finetune(synth_store, tmp_path/'run', FinetuneCfg('loop_windows', 'infer_tracks', epochs=1, bs=16), SPLIT,
+                   pre_ckpt, plot=False, device='cpu')
+    assert np.isfinite(res['metrics']['valid/mixhic']['auroc'])
+    model, _ = load_task_model(tmp_path/'run'/'best.pt')
+    assert model.modality == 'infer_tracks' and not hasattr(model, 'trk_enc') and hasattr(model, 'm2e')
+    # a Hi-C-only store: the same pre-trained body (its track encoder is not used), tracks of width 0
+    hic_only = build_store(synth['hic'], None, tmp_path/'hic.mixhic', loops=synth['loops'], progress=False)
+    r = run_cli(['finetune', hic_only, '--task', 'loop_windows', '--variant', 'infer_tracks', '--pretrained', pre_ckpt,
+                 '--epochs', 1, '--bs', 16, '--out', tmp_path/'h', *CLI_SPLIT])
+    assert r.returncode == 0, r.stderr
+    m, ck2 = load_task_model(tmp_path/'h'/'best.pt')
+    assert m.cfg.n_tracks == 0 and ck2['tracks'] == []
+    # from scratch it has no trained mapping: allowed (a user's choice), but the ablation skips it as it skips 'infer'
+    r = run_cli(['finetune', synth_store, '--task', 'maps', '--variant', 'infer_tracks', '--out', tmp_path/'x', *CLI_SPLIT])
+    assert r.returncode == 1 and "'maps'" in r.stderr

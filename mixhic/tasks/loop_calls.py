@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 from ..core import progress_iter
 from ..layers import ModelCfg
 from ..task import Task, register_task
+from ..model import READS_HIC
 from ..data import block_spans, Split
 from ..metrics import loop_call_scores, best_call_threshold, average_precision
 from ..predict import untransform, write_bedpe, diag_tiles, batches, check_outputs
@@ -159,7 +160,7 @@ class LoopMapHead(nn.Module):
     "Tokens (b, t, 8C) and Hi-C channels (b, 3, w, w) -> a loop logit per pixel (b, w, w)."
     def __init__(self, cfg:ModelCfg, modality:str='hic', width:int=16):
         super().__init__()
-        self.pixels = modality in ('bimodal', 'hic')          # the variants that read Hi-C read its pixels
+        self.pixels = modality in READS_HIC                  # the variants that read Hi-C read its pixels
         f = width
         self.conv = nn.Sequential(nn.Conv2d(2 if self.pixels else 1, f, 3, padding=1), nn.ReLU(),
                                   nn.Conv2d(f, f, 3, padding=2, dilation=2), nn.ReLU(),
@@ -279,7 +280,7 @@ def _split_calls(ds, p:np.ndarray, radius:int=1)->tuple[pd.DataFrame, pd.DataFra
 class LoopCallsTask(Task):
     "Genome-wide loop calling: a loop logit for every pixel of windows tiled over the Hi-C band."
     name, aliases = 'loops', ('loop_calls', 'dots')
-    variants, default_variant, labels = ('bimodal', 'hic', 'tracks', 'infer'), 'bimodal', 'loops'
+    variants, default_variant, labels = ('bimodal', 'hic', 'tracks', 'infer', 'infer_tracks'), 'bimodal', 'loops'
     decoder, jitter_ok, shown, hic_channels = False, True, ('auprc',), 3
     tiny_lr:float = 2e-3     # the convolutional head learns slowly at the window tasks' 3e-4 (chosen on validation F1)
     tiny_heads:int = 1       # one head of width 16: validation F1 +-1 of the K562 chr17 arms 0.497 / 0.507 (seeds 0 / 1)

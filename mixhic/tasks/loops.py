@@ -13,6 +13,7 @@ from ..annot import distance_matched_negatives
 from ..store import window_ok
 from ..metrics import loop_metrics, best_threshold, oe_score, expected_by_distance
 from ..task import Task, register_task
+from ..model import READS_HIC, READS_TRACKS
 from ..data import split_of, Split
 
 log = logging.getLogger('mixhic')
@@ -132,12 +133,12 @@ def fit_loop_prior(head, # a `LoopHead` with a prior (`ModelCfg.loop_prior`)
 # %% ../../nbs/14_loops.ipynb #e9249130
 class LoopsTask(Task):
     "Chromatin-loop detection: is the window's centre pixel a loop? (the paper's window classifier)"
-    name, variants, default_variant, labels = 'loop_windows', ('bimodal', 'hic', 'tracks', 'infer'), 'bimodal', 'loops'
+    name, variants, default_variant, labels = 'loop_windows', ('bimodal', 'hic', 'tracks', 'infer', 'infer_tracks'), 'bimodal', 'loops'
     aliases, predict_cmd = ('windows',), 'loops'   # `mixhic predict loops` runs it on a window model
     target, decoder, shown = 'label', False, ('auroc', 'auprc', 'f1')
     def data_kw(self, cfg, which='train'): return dict(neg_ratio=cfg.neg_ratio)
     def index(self, st, s, split, which, **kw): return loop_index(st, s, split, which, **kw)
-    def head(self, cfg, modality): return LoopHead(cfg, cfg.loop_centre if modality in ('bimodal', 'hic') else 0)
+    def head(self, cfg, modality): return LoopHead(cfg, cfg.loop_centre if modality in READS_HIC else 0)
     def output(self, out, target='value'): return torch.sigmoid(out.float())   # (b,) probabilities
     def loss(self, out, y, target='value'): return F.binary_cross_entropy_with_logits(out.float(), y.float())
     def metrics(self, y, p, threshold=None): return loop_metrics(y, p, threshold)
@@ -220,7 +221,8 @@ def perturb_loops(stores, # a store, a path, or a list of them
     from mixhic.finetune import load_task_model, predict_ds
     m, ck = load_task_model(model)
     if m.task != LOOPS.name: raise ValueError(f"perturb_loops needs a loops model; {ck.name} is a {m.task} model")
-    if m.modality == 'hic': raise ValueError("a Hi-C-only model reads no tracks: perturbing them changes nothing")
+    if m.modality not in READS_TRACKS:
+        raise ValueError(f"a {m.modality!r} model reads no tracks: perturbing them changes nothing")
     tc = ck.train_cfg
     if which not in ('valid', 'test'): raise ValueError(f"which must be 'valid' or 'test', got {which!r}")
     d = make_datasets(stores, LOOPS, ck.split, neg_ratio=tc['neg_ratio'], seed=tc['seed'])[1 if which == 'valid' else 2]
