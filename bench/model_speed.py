@@ -111,6 +111,28 @@ def one(row:str, variant:str='as is', steps:int=7, warmup:int=2, threads:int=2, 
     return dict(row=row, variant=variant, C=cfg.C, params=n_params(model), s=med(wall), s_min=min(wall), user=med(user),
                 sys=med(sys_), faults=med(flt), peak_gib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
 
+def agreement(row:str, threads:int=2)->dict:
+    "bf16 autocast against float32 on the same weights and batch: relative error of the loss, outputs and gradients."
+    import torch
+    torch.set_num_threads(threads)
+    model, cfg, hic, trk, loss = make(row)
+    if ROWS[row][0] == 'pretrain':   # the real pre-training loss: the bench's sum of squares of unit vectors has no gradient
+        from mixhic.pretrain import PretrainLoss
+        loss = PretrainLoss('reference', win=None)
+    def run(bf):
+        model.zero_grad(set_to_none=True)
+        torch.manual_seed(1)                                     # the same dropout masks in both runs
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf): out = model(hic, trk)
+        l = loss(out)
+        l.backward()
+        outs = torch.cat([v.float().flatten() for v in (out.values() if isinstance(out, dict) else [out])])
+        g = torch.cat([q.grad.flatten() for q in model.parameters() if q.grad is not None])
+        return l.detach().float(), outs.detach(), g
+    (l0, o0, g0), (l1, o1, g1) = run(False), run(True)
+    rel = lambda a, b: float((a - b).norm() / b.norm().clamp_min(1e-12))
+    return dict(row=row, loss_rel=float((l1 - l0).abs() / l0.abs().clamp_min(1e-12)), out_rel=rel(o1, o0),
+                grad_rel=rel(g1, g0), grad_cos=min(1.0, float(torch.nn.functional.cosine_similarity(g1.double(), g0.double(), dim=0))))
+
 def spawn(row:str, variant:str, a, device:str='cpu')->dict:
     "Run `one` in a fresh process and return its result (or {'error': ...})."
     env = dict(os.environ)
@@ -157,6 +179,18 @@ def main(a)->bool:
           ' quickest timed step; system s: kernel CPU seconds per step, mostly page faults on freshly allocated gradient and'
           ' activation buffers. This VM shares its host: a row far above its fastest step, or a tiny row above ~0.1 s,'
           ' was disturbed, so rerun before reading a FAIL)\n')
+    print('bf16 autocast on this CPU (opt-in: `--precision bf16`), against float32 on the same weights and batch:\n')
+    arows = []
+    for row in ('loops128-b2', 'pretrain256-b2'):
+        r, v = res[row], spawn(row, 'bf16', a)
+        g = agreement(row, a.threads)
+        arows.append([describe(row), f"{r.get('s', float('nan')):.3f}", f"{v.get('s', float('nan')):.3f}",
+                      f"{r.get('s', float('nan')) / v.get('s', float('nan')):.2f}x", f"{g['loss_rel']:.1e}",
+                      f"{g['out_rel']:.1e}", f"{g['grad_rel']:.1e}", f"{g['grad_cos']:.4f}"])
+    print(table(arows, ['model', 'fp32 s / step', 'bf16 s / step', 'speed-up', 'loss rel. error', 'outputs rel. error',
+                        'gradients rel. error', 'gradient cosine']))
+    print('\n(relative errors: |bf16 - fp32| / |fp32| over all outputs and all gradients of one step; bf16 keeps 8 bits of'
+          ' mantissa, so about 1e-2 is its precision. Off by default on a CPU: float32 results are the reference)\n')
     if torch.cuda.is_available():
         grow = []
         for row, (task, modality, preset, _, b, _) in ROWS.items():

@@ -269,7 +269,7 @@ def _pretrain_args(sub):
     _split_args(t)
     add_args(t, 'mixhic.pretrain:pretrain', ('resume',))
     _loader_args(t, 'mixhic.pretrain:pretrain')
-    _device_args(t)
+    _device_args(t, train=True)
 
 class _Renamed(argparse.Action):
     "A flag's old spelling: sets the new flag's value and notes the new name (`main` warns once logging is set up)."
@@ -277,11 +277,14 @@ class _Renamed(argparse.Action):
         setattr(ns, self.dest, v)
         ns.renamed = [*getattr(ns, 'renamed', []), f"{opt} is now {self.const}; the old spelling will go"]
 
-def _device_args(p):
-    "--device: where the model runs (`mixhic.train.pick_device` checks it before any work)."
+def _device_args(p, train:bool=False):
+    "--device: where the model runs (`mixhic.train.pick_device` checks it before any work); --precision for training."
     p.add_argument('--device', default='auto', metavar='DEVICE',
                    help='where the model runs: auto (the GPU if there is one, else the CPU), cpu, cuda or cuda:N '
                         '(default auto)')
+    if train: p.add_argument('--precision', default='auto', choices=const('mixhic.train:PRECISIONS'),
+                             help='auto: bf16 mixed precision on a GPU, float32 on a CPU; bf16: also on a CPU (faster '
+                                  'where it has bf16 instructions, results at bf16 precision); fp32 (default auto)')
 
 def _loader_args(p, target:str):
     "--loader-workers: `target`'s data-loader processes (`num_workers`); --workers in `build` is chromosomes in parallel."
@@ -429,7 +432,7 @@ def _finetune_args(sub):
     f.add_argument('--noise', metavar='KIND:RATE', help=f'Hi-C training augmentation, e.g. dropout:0.2 (KIND: {kinds})')
     _split_args(f)
     _loader_args(f, 'mixhic.finetune:finetune')
-    _device_args(f)
+    _device_args(f, train=True)
 
 def _labels_args(p):
     p.add_argument('--labels', metavar='BEDPE_OR_TSV', help="loops (BEDPE) or genes (table) instead of the store's own")

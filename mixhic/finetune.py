@@ -257,6 +257,7 @@ def finetune_learner(stores, # a store, a path, or a list of them (one per cell 
                      device=None, # torch device (default: the GPU if there is one)
                      plot:bool=True, # write loss.png every epoch
                      quiet:bool=False, # nothing per epoch (else bars in a terminal or notebook, one line otherwise)
+                     precision:str='auto', # 'auto' (bf16 on a GPU, float32 on a CPU), 'bf16' (a CPU too), 'fp32'
                     )->Learner:
     "A fastai Learner that fine-tunes MIX-HIC for `cfg.task` on `stores`."
     from fastai.data.core import TfmdDL, DataLoaders
@@ -287,7 +288,7 @@ def finetune_learner(stores, # a store, a path, or a list of them (one per cell 
     learn = Learner(dls, model, loss_func=TaskLoss(cfg.task, cfg.target), opt_func=Adam, lr=cfg.lr_, wd=cfg.wd,
                     metrics=task_scores(cfg.task, cfg.target), splitter=body_head_split, cbs=cbs, path=out or '.')
     learn.load_report = rep
-    return epoch_output(mixed_precision(learn, device), quiet)
+    return epoch_output(mixed_precision(learn, device, precision), quiet)
 
 # %% ../nbs/12a_finetune.ipynb #48a534d2
 def load_task_model(ckpt, # a fine-tuning checkpoint (best.pt / last.pt) or its loaded dict
@@ -396,6 +397,7 @@ def finetune(stores, # a store, a path, or a list of them
              device=None, # torch device (default: the GPU if there is one)
              plot:bool=True, # write loss.png every epoch
              quiet:bool=False, # nothing per epoch (else bars in a terminal or notebook, one line otherwise)
+             precision:str='auto', # 'auto' (bf16 on a GPU, float32 on a CPU), 'bf16' (a CPU too), 'fp32'
             )->dict: # the metrics of the best checkpoint on valid and test, with baselines
     "Fine-tune MIX-HIC for `cfg.task` into run folder `out`, then evaluate its best checkpoint on valid and test."
     out = check_run_dir(out, 'fine-tuning run')
@@ -403,7 +405,7 @@ def finetune(stores, # a store, a path, or a list of them
     if (out/'last.pt').exists():
         raise ValueError(f"{out} already holds a fine-tuning run; choose another folder or delete it")
     device = pick_device(device)
-    learn = finetune_learner(stores, cfg, split, pretrained, out, num_workers, device, plot, quiet)
+    learn = finetune_learner(stores, cfg, split, pretrained, out, num_workers, device, plot, quiet, precision)
     stop = EarlyStoppingCallback(monitor='valid_loss', patience=cfg.patience)
     t0 = time.time()
     if cfg.schedule == 'fine_tune': learn.fine_tune(cfg.epochs, cfg.lr_, freeze_epochs=cfg.freeze_epochs, cbs=[stop])

@@ -241,6 +241,7 @@ def pretrain_learner(stores, # a store, a path, or a list of them (one per cell 
                      plot:bool=True, # write loss.png every epoch
                      history:list|None=None, best:float=math.inf, # where a resumed run stood
                      quiet:bool=False, # nothing per epoch (else bars in a terminal or notebook, one line otherwise)
+                     precision:str='auto', # 'auto' (bf16 on a GPU, float32 on a CPU), 'bf16' (a CPU too), 'fp32'
                     )->PretrainLearner:
     "A fastai Learner that pre-trains MIX-HIC on the paired windows of `stores`."
     stores = as_stores(stores)
@@ -261,7 +262,7 @@ def pretrain_learner(stores, # a store, a path, or a list of them (one per cell 
     loss = PretrainLoss(cfg.weighting, mcfg.win_bins if cfg.mask_overlap else None, cfg.map_detach)
     learn = PretrainLearner(dls, model, loss_func=loss, opt_func=Adam, lr=cfg.lr_, wd=cfg.wd,
                             metrics=[Term(k) for k in TERMS], cbs=cbs, path=out or '.')
-    return epoch_output(mixed_precision(learn, device), quiet)
+    return epoch_output(mixed_precision(learn, device, precision), quiet)
 
 # %% ../nbs/11_pretrain.ipynb #441af342
 _CHECKED = ('preset', 'C', 'bs', 'lr', 'wd', 'warmup', 'weighting', 'seed', 'noise_std', 'jitter', 'mask_overlap',
@@ -292,6 +293,7 @@ def pretrain(stores, # a store, a path, or a list of them
              device=None, # torch device (default: the GPU if there is one, or this rank's under DDP)
              plot:bool=True, # write loss.png every epoch
              quiet:bool=False, # nothing per epoch (else bars in a terminal or notebook, one line otherwise)
+             precision:str='auto', # 'auto' (bf16 on a GPU, float32 on a CPU), 'bf16' (a CPU too), 'fp32'
             )->ResumableLearner:
     "Pre-train MIX-HIC on `stores` into the run folder `out` (checkpoints, history.csv, loss.png); DDP under torchrun."
     out = check_run_dir(out, 'pre-training run')
@@ -307,7 +309,8 @@ def pretrain(stores, # a store, a path, or a list of them
         _check_resume(ck, cfg, split, stores, out)
     elif resume: log.info(f"no checkpoint in {out}: starting from scratch")
     learn = pretrain_learner(stores, cfg, split, out, num_workers, device, plot,
-                             history=ck['history'] if ck else None, best=ck['best'] if ck else math.inf, quiet=quiet)
+                             history=ck['history'] if ck else None, best=ck['best'] if ck else math.inf, quiet=quiet,
+                             precision=precision)
     start, smooth = restore(learn, ck) if ck is not None else (0, None)
     if start >= cfg.epochs:
         log.info(f"{out}: already trained for {start} of {cfg.epochs} epochs; nothing to do (raise epochs to go on)")

@@ -17,11 +17,11 @@ from .model import strip_ddp, load_weights
 from .data import Split
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'world', 'gather_batch', 'in_ddp', 'pick_device', 'EpochSeed', 'rng_state', 'set_rng_state', 'opt_state',
-           'load_opt_state', 'save_checkpoint', 'mixhic_version', 'Checkpoint', 'load_checkpoint', 'store_fingerprint',
-           'store_info', 'check_store', 'NonFiniteError', 'batch_windows', 'StopNonFinite', 'SaveRun', 'save_figure',
-           'plot_run', 'check_run_dir', 'use_bars', 'EpochLines', 'epoch_output', 'ResumableLearner', 'restore',
-           'ddp_ctx', 'mixed_precision']
+__all__ = ['RUN_FILES', 'PRECISIONS', 'world', 'gather_batch', 'in_ddp', 'pick_device', 'EpochSeed', 'rng_state', 'set_rng_state',
+           'opt_state', 'load_opt_state', 'save_checkpoint', 'mixhic_version', 'Checkpoint', 'load_checkpoint',
+           'store_fingerprint', 'store_info', 'check_store', 'NonFiniteError', 'batch_windows', 'StopNonFinite',
+           'SaveRun', 'save_figure', 'plot_run', 'check_run_dir', 'use_bars', 'EpochLines', 'epoch_output',
+           'ResumableLearner', 'restore', 'ddp_ctx', 'CPUAutocast', 'mixed_precision']
 
 # %% ../nbs/10a_train.ipynb #01f8949e
 def world()->tuple[int, int]:
@@ -419,9 +419,32 @@ def ddp_ctx(learn:Learner):
     with learn.distrib_ctx(sync_bn=not cpu, cpu=cpu): yield learn
 
 # %% ../nbs/10a_train.ipynb #f0e081b9
-def mixed_precision(learn:Learner, device:torch.device)->Learner:
-    "Add fastai's bf16 mixed precision to `learn` when it trains on a GPU; on a CPU leave it in float32."
+PRECISIONS = ('auto', 'fp32', 'bf16')   # 'auto': bf16 mixed precision on a GPU, float32 on a CPU
+
+class CPUAutocast(Callback):
+    "bf16 autocast of the forward pass and the loss on a CPU (fastai's `MixedPrecision` autocasts on CUDA only)."
+    order = 10
+    ctx = None
+    def before_batch(self):
+        self.ctx = torch.autocast('cpu', dtype=torch.bfloat16)
+        self.ctx.__enter__()
+    def after_pred(self):
+        from fastai.torch_core import to_float
+        self.learn.pred = to_float(self.pred)
+    def after_loss(self): self._leave()
+    def after_batch(self): self._leave()      # also after a batch cancelled before its loss
+    def _leave(self):
+        if self.ctx is not None: self.ctx.__exit__(None, None, None); self.ctx = None
+
+def mixed_precision(learn:Learner, device:torch.device,
+                    precision:str='auto', # 'auto' (bf16 on a GPU, float32 on a CPU), 'bf16' (also on a CPU), 'fp32'
+                   )->Learner:
+    "Add bf16 mixed precision to `learn` as `precision` asks: fastai's on a GPU, `CPUAutocast` on a CPU."
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == 'fp32' or (precision == 'auto' and device.type != 'cuda'): return learn
     if device.type == 'cuda':
         from fastai.callback.fp16 import MixedPrecision
         learn.add_cb(MixedPrecision(amp_mode='bf16'))
+    else: learn.add_cb(CPUAutocast())
     return learn

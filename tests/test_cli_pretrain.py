@@ -57,6 +57,13 @@ def test_device_flag(synth_store, tmp_path):
     if not torch.cuda.is_available():
         r = run_cli(['finetune', synth_store, '--task', 'maps', '--out', tmp_path/'ft', '--device', 'cuda'])
         assert r.returncode == 1 and 'sees no CUDA GPU' in r.stderr and not (tmp_path/'ft').exists()
+    # bf16 on the CPU, asked for: trains, and its metrics are numbers
+    r = run_cli(['finetune', synth_store, '--task', 'loop_windows', '--epochs', 1, '--bs', 16, '--device', 'cpu',
+                 '--precision', 'bf16', '--out', tmp_path/'bf', *SPLIT])
+    assert r.returncode == 0, r.stderr
+    import json
+    m = json.loads((tmp_path/'bf'/'metrics.json').read_text())['valid/mixhic']
+    assert 0 <= m['auroc'] <= 1
 
 def test_python_m_mixhic():
     r = subprocess.run([sys.executable, '-m', 'mixhic', 'pretrain', '--help'], capture_output=True, text=True)
