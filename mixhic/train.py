@@ -69,6 +69,9 @@ def pick_device(device=None, # 'cpu', 'cuda', 'cuda:1', a torch.device, or None 
         n = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if not n: raise ValueError(f"device {str(device)!r}: torch {torch.__version__} sees no CUDA GPU here; "
                                    "use 'cpu' or 'auto'")
+        if device.index is None and in_ddp():   # 'cuda' under torchrun: this rank's GPU, not every rank on GPU 0
+            device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
+            torch.cuda.set_device(device)
         if device.index is not None and device.index >= n:
             raise ValueError(f"device {str(device)!r}: this machine has {n} CUDA GPU(s), numbered 0 to {n - 1}")
     if device.type == 'cpu': tune_malloc()
