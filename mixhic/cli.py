@@ -264,8 +264,10 @@ def _pretrain_args(sub):
           'mask_overlap': dict(help=infonce), 'hic_norm': dict(choices=('diag', 'none')),
           'pos_enc': dict(help="no position embeddings on the tokens (the paper's; default: learned ones)")}
     add_args(t, 'mixhic.pretrain:PretrainCfg', ('preset', 'C', 'epochs', 'bs', 'lr', 'wd', 'warmup', 'weighting',
-             'seed', 'noise_std', 'jitter', 'schedule', 'mask_overlap', 'hic_norm', 'pos_enc'),
-             rename={'noise_std': 'noise', 'mask_overlap': 'plain_infonce'}, flags=fl)
+             'seed', 'noise_std', 'jitter', 'schedule', 'mask_overlap', 'hic_norm', 'pos_enc', 'map_dist', 'beta2'),
+             rename={'noise_std': 'noise', 'mask_overlap': 'plain_infonce'},
+             flags=fl | {'map_dist': dict(choices=const('mixhic.pretrain:MAP_DISTS'))})
+    _recipe_args(t, 'PAPER_PRETRAIN')
     _split_args(t)
     add_args(t, 'mixhic.pretrain:pretrain', ('resume',))
     _loader_args(t, 'mixhic.pretrain:pretrain')
@@ -292,9 +294,21 @@ def _loader_args(p, target:str):
     p.add_argument('--workers', dest='num_workers', type=int, action=_Renamed, const='--loader-workers',
                    help=argparse.SUPPRESS)
 
+def _recipe_args(p, table:str):
+    p.add_argument('--recipe', choices=('mixhic', 'paper'), default='mixhic',
+                   help="paper: every setting where the paper departs from mixhic's defaults (mixhic.pretrain."
+                        f"{table} / mixhic.finetune.PAPER_FINETUNE), except flags given here (default mixhic)")
+
+def _apply_recipe(a, cls, recipe:dict):
+    "With --recipe paper: each field of `recipe` that its flag left at `cls`'s default takes the paper's value."
+    if getattr(a, 'recipe', 'mixhic') != 'paper': return
+    for k, v in recipe.items():
+        if getattr(a, k) == cls.__dataclass_fields__[k].default: setattr(a, k, v)
+
 def _pretrain_cfg(a):
-    "The `PretrainCfg` of the flags (--weighting: a name or three numbers)."
-    from mixhic.pretrain import PretrainCfg
+    "The `PretrainCfg` of the flags (--weighting: a name or three numbers; --recipe)."
+    from mixhic.pretrain import PretrainCfg, PAPER_PRETRAIN
+    _apply_recipe(a, PretrainCfg, PAPER_PRETRAIN)
     w = a.weighting if a.weighting in const('mixhic.pretrain:WEIGHTINGS') else _floats(_csv(a.weighting), '--weighting')
     return from_args(PretrainCfg, a, weighting=w)
 
@@ -411,7 +425,8 @@ def _demo(a):
 
 # %% ../nbs/17_cli.ipynb #adaf6e95
 _FINETUNE = ('task', 'variant', 'target', 'preset', 'C', 'epochs', 'bs', 'lr', 'schedule', 'freeze_epochs', 'patience',
-             'train_frac', 'neg_ratio', 'trk_noise', 'loop_centre', 'near_miss', 'loop_prior', 'hic_norm', 'seed')
+             'train_frac', 'neg_ratio', 'trk_noise', 'loop_centre', 'near_miss', 'loop_prior', 'hic_norm', 'pos_enc',
+             'fusion_link', 'fusion_single', 'beta2', 'seed')
 
 def _finetune_args(sub):
     f = _command(sub, _finetune, 'fine-tune for maps, loops or expression; the best checkpoint, metrics land in --out',
@@ -433,6 +448,7 @@ def _finetune_args(sub):
     _split_args(f)
     _loader_args(f, 'mixhic.finetune:finetune')
     _device_args(f, train=True)
+    _recipe_args(f, 'PAPER_PRETRAIN')
 
 def _labels_args(p):
     p.add_argument('--labels', metavar='BEDPE_OR_TSV', help="loops (BEDPE) or genes (table) instead of the store's own")
@@ -447,8 +463,9 @@ def _labelled(store, labels, task:str, expr_col:str|None=None, expr_log:bool=Fal
     return relabel(st, labels, kind, expr_col, expr_log) if labels else st
 
 def _finetune_cfg(a):
-    "The `FinetuneCfg` of the flags (--noise KIND:RATE: `noise` and `noise_rate`)."
-    from mixhic.finetune import FinetuneCfg
+    "The `FinetuneCfg` of the flags (--noise KIND:RATE: `noise` and `noise_rate`; --recipe)."
+    from mixhic.finetune import FinetuneCfg, PAPER_FINETUNE
+    _apply_recipe(a, FinetuneCfg, PAPER_FINETUNE)
     return from_args(FinetuneCfg, a, **dict(zip(('noise', 'noise_rate'), _noise(a.noise) or ())))
 
 def _finetune(a):

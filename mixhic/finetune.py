@@ -25,9 +25,9 @@ from .train import (SaveRun, Checkpoint, load_checkpoint, save_checkpoint, Epoch
                           epoch_output)
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'NOISES', 'BODY', 'FinetuneCfg', 'TaskLoss', 'Scores', 'Score', 'task_scores', 'perturb_hic', 'HicNoise',
-           'relabel', 'body_head_split', 'build_task_model', 'finetune_learner', 'load_task_model', 'predict_ds',
-           'window_fn', 'baseline', 'evaluate', 'finetune']
+__all__ = ['SCHEDULES', 'PAPER_FINETUNE', 'NOISES', 'BODY', 'FinetuneCfg', 'TaskLoss', 'Scores', 'Score', 'task_scores',
+           'perturb_hic', 'HicNoise', 'relabel', 'body_head_split', 'build_task_model', 'finetune_learner',
+           'load_task_model', 'predict_ds', 'window_fn', 'baseline', 'evaluate', 'finetune']
 
 # %% ../nbs/12a_finetune.ipynb #3bf0ed90
 SCHEDULES = ('fit', 'one_cycle', 'fine_tune')
@@ -74,6 +74,13 @@ class FinetuneCfg:
                                   # (`ModelCfg.loop_prior`; see bench/loops_real.py)
     hic_norm:str|None = None      # Hi-C input normalisation, `ModelCfg.hic_norm` ('diag' or 'none')
                                   # (None: a pre-trained model's own, else 'diag')
+    pos_enc:bool = True           # from scratch: learned position embeddings (False: none, the paper's); a
+                                  # pre-trained body keeps its own
+    fusion_link:bool = True       # `ModelCfg.fusion_link`: residual + LayerNorm between the fusion's self- and
+                                  # cross-attention (False: the reference's)
+    fusion_single:bool = True     # `ModelCfg.fusion_single`: Hi-C-only / tracks-only models keep the fusion blocks
+                                  # (False: the reference's, encoders straight to the head)
+    beta2:float = 0.99            # Adam's second-moment decay (fastai's default; the paper's AdamW: 0.999)
 
     def __post_init__(self):
         t = get_task(self.task)
@@ -112,8 +119,22 @@ class FinetuneCfg:
         return cls(**{k: v for k, v in d.items() if k in known})
     def model_cfg(self, n_tracks:int)->ModelCfg:
         return ModelCfg.preset(self.preset, self.task, n_tracks=n_tracks, loop_centre=self.loop_centre,
-                               loop_prior=self.loop_prior, hic_norm=self.hic_norm or 'diag',
+                               loop_prior=self.loop_prior, hic_norm=self.hic_norm or 'diag', pos_enc=self.pos_enc,
+                               fusion_link=self.fusion_link, fusion_single=self.fusion_single,
                                **({} if self.C is None else {'C': self.C}))
+    @classmethod
+    def paper(cls, task:str='loops', variant:str|None=None, **kw)->'FinetuneCfg':
+        "The paper's recipe for `task` (`PAPER_FINETUNE`, where it departs from mixhic's defaults), `kw` overridden."
+        return cls(task, variant, **{**PAPER_FINETUNE, **kw})
+
+# where the paper's fine-tuning departs from mixhic's defaults (SPEC; the reference's where the paper is silent);
+# learning rate, batch, epochs and patience are the 'paper' preset's and the task's
+PAPER_FINETUNE = dict(hic_norm='none',      # Hi-C as stored
+                      pos_enc=False,        # no position embeddings (from scratch; a pre-trained body keeps its own)
+                      fusion_link=False,    # the reference's fusion block
+                      fusion_single=False,  # Hi-C-only and tracks-only models without fusion blocks
+                      beta2=0.999)          # AdamW's second-moment decay
+
 
 # %% ../nbs/12a_finetune.ipynb #432d6ba3
 class TaskLoss:
@@ -239,7 +260,8 @@ def build_task_model(cfg:FinetuneCfg, # the run's settings
             raise ValueError(f"the pre-trained model reads {pc['n_tracks']} tracks "
                              f"({', '.join(ck.get('tracks', []))}), the store has {n_tracks}")
         mcfg = replace(ModelCfg.from_dict(pc), head_dropout=cfg.model_cfg(n_tracks).head_dropout,
-                       loop_centre=cfg.loop_centre, loop_prior=cfg.loop_prior,
+                       loop_centre=cfg.loop_centre, loop_prior=cfg.loop_prior, fusion_link=cfg.fusion_link,
+                       fusion_single=cfg.fusion_single,
                        **({'hic_norm': cfg.hic_norm} if cfg.hic_norm else {}))
     else: mcfg = cfg.model_cfg(n_tracks)
     torch.manual_seed(cfg.seed)
@@ -285,7 +307,7 @@ def finetune_learner(stores, # a store, a path, or a list of them (one per cell 
                     mixhic=mixhic_version(), pretrained=src,
                     load_report=None if rep is None else {k: len(v) for k, v in rep.items()})
         cbs.append(SaveRun(out, meta, plot=partial(plot_run, metrics=task.shown, title=task.name) if plot else None))
-    learn = Learner(dls, model, loss_func=TaskLoss(cfg.task, cfg.target), opt_func=Adam, lr=cfg.lr_, wd=cfg.wd,
+    learn = Learner(dls, model, loss_func=TaskLoss(cfg.task, cfg.target), opt_func=partial(Adam, sqr_mom=cfg.beta2), lr=cfg.lr_, wd=cfg.wd,
                     metrics=task_scores(cfg.task, cfg.target), splitter=body_head_split, cbs=cbs, path=out or '.')
     learn.load_report = rep
     return epoch_output(mixed_precision(learn, device, precision), quiet)

@@ -35,6 +35,12 @@ class ModelCfg:
     loop_centre:int = 0      # loops: the head also reads the k x k centre pixels of the Hi-C window
                              # (normalised), where the loop's dot sits, next to the pooled tokens
                              # (0: the paper's head, pooled tokens only); models with Hi-C input only
+    fusion_link:bool = True  # fusion blocks: a residual and a LayerNorm between self- and cross-attention
+                             # (False: the self-attention's output is the cross-attention's query, one residual
+                             # around both, as the reference's fusion block)
+    fusion_single:bool = True # the single-modality variants ('hic', 'tracks') keep the fusion's T self-attention blocks
+                             # (False: encoder tokens go straight to the head, as the reference's Hi-C-only and
+                             # tracks-only models, so the modality ablation compares the reference's capacities)
     loop_prior:bool = False  # loops, with loop_centre: add a fixed linear term of the centre pixels to the logit
                              # (pixels as stored; fitted by logistic regression on the training windows before
                              # training, `LoopHead.fit_prior`); the network learns the rest
@@ -126,17 +132,22 @@ class Block(nn.Module):
     def __init__(self, d:int, heads:int, ratio:float=2.0, dropout:float=0.0,
                  ff:str='mlp', # 'mlp' for token sequences, 'leff' for a square token grid
                  cross:bool=False, # add cross-attention to a context
+                 link:bool=True, # with `cross`: a residual and a LayerNorm between self- and cross-attention
+                                 # (False: SA's output is CA's query, one residual around both: the reference's)
                 ):
         super().__init__()
         self.n1, self.attn = nn.LayerNorm(d), Attention(d, heads, dropout)
-        self.cross = cross
-        if cross: self.nq, self.nc, self.xattn = nn.LayerNorm(d), nn.LayerNorm(d), Attention(d, heads, dropout)
+        self.cross, self.link = cross, link
+        if cross: self.nc, self.xattn = nn.LayerNorm(d), Attention(d, heads, dropout)
+        if cross and link: self.nq = nn.LayerNorm(d)
         self.n2, self.ff = nn.LayerNorm(d), (LeFF if ff == 'leff' else MLP)(d, ratio, dropout)
     def forward(self, x:torch.Tensor, # (b, t, d)
                 ctx:torch.Tensor|None=None, # (b, s, d) context of the cross-attention
                )->torch.Tensor: # (b, t, d)
-        x = x + self.attn(self.n1(x))
-        if self.cross: x = x + self.xattn(self.nq(x), self.nc(ctx))
+        if self.cross and not self.link: x = x + self.xattn(self.attn(self.n1(x)), self.nc(ctx))
+        else:
+            x = x + self.attn(self.n1(x))
+            if self.cross: x = x + self.xattn(self.nq(x), self.nc(ctx))
         return x + self.ff(self.n2(x))
 
 # %% ../nbs/08_layers.ipynb #c67a94e5

@@ -60,11 +60,13 @@ def token_counts(cfg:ModelCfg)->tuple[int, int]:
 # %% ../nbs/10_model.ipynb #af9106a3
 class Fusion(nn.Module):
     "T pre-LN blocks at width 8C: tokens (b, t, 8C) attend to themselves and, with `cross`, to a context (b, s, 8C)."
-    def __init__(self, cfg:ModelCfg, cross:bool=True):
+    def __init__(self, cfg:ModelCfg, cross:bool=True,
+                 n:int|None=None, # blocks (default cfg.T; 0: tokens pass through unchanged)
+                ):
         super().__init__()
         d = 8 * cfg.C
-        self.blocks = nn.ModuleList([Block(d, cfg.heads, cfg.mlp_ratio, cfg.dropout, cross=cross)
-                                     for _ in range(cfg.T)])
+        self.blocks = nn.ModuleList([Block(d, cfg.heads, cfg.mlp_ratio, cfg.dropout, cross=cross, link=cfg.fusion_link)
+                                     for _ in range(cfg.T if n is None else n)])
     def forward(self, q:torch.Tensor, ctx:torch.Tensor|None=None)->torch.Tensor: # (b, t, 8C)
         for blk in self.blocks: q = blk(q, ctx)
         return q
@@ -169,7 +171,8 @@ class MixHiC(nn.Module):
         self.inter = Interaction(cfg, e=use_trk, m=use_hic)
         if modality == 'infer': self.e2m = Mapping(cfg, token_counts(cfg)[1])
         if modality == 'infer_tracks': self.m2e = Mapping(cfg, token_counts(cfg)[0])
-        self.fusion = Fusion(cfg, cross=modality in ('bimodal', 'infer', 'infer_tracks'))
+        cross = modality in ('bimodal', 'infer', 'infer_tracks')
+        self.fusion = Fusion(cfg, cross, n=None if cross or cfg.fusion_single else 0)
         if t.decoder: self.decoder = Decoder(cfg)
         self.head = t.head(cfg, modality)
 

@@ -24,10 +24,10 @@ from .train import (world, gather_batch, in_ddp, pick_device, EpochSeed, load_ch
                           check_run_dir, check_store, store_info, store_fingerprint, epoch_output)
 
 # %% auto #0
-__all__ = ['WEIGHTINGS', 'TERMS', 'PretrainLearner', 'PARTS', 'DEMO_SPLIT', 'sample_vec', 'overlap_mask', 'contrastive_loss',
-           'orthogonality_loss', 'mapping_loss', 'loss_weights', 'PretrainLoss', 'Term', 'plot_history', 'PretrainCfg',
-           'lr_schedule', 'Warmup', 'pretrain_learner', 'pretrain', 'load_pretrain_model', 'embed', 'save_embeddings',
-           'retrieval_top1', 'partner_rank', 'demo', 'plot_demo']
+__all__ = ['MAP_DISTS', 'WEIGHTINGS', 'TERMS', 'PAPER_PRETRAIN', 'PretrainLearner', 'PARTS', 'DEMO_SPLIT', 'sample_vec',
+           'overlap_mask', 'contrastive_loss', 'orthogonality_loss', 'mapping_loss', 'loss_weights', 'PretrainLoss',
+           'Term', 'plot_history', 'PretrainCfg', 'lr_schedule', 'Warmup', 'pretrain_learner', 'pretrain',
+           'load_pretrain_model', 'embed', 'save_embeddings', 'retrieval_top1', 'partner_rank', 'demo', 'plot_demo']
 
 # %% ../nbs/11_pretrain.ipynb #7d55e373
 def sample_vec(x:torch.Tensor, # (b, t, h) tokens of one part
@@ -71,16 +71,23 @@ def orthogonality_loss(o:dict, # the pre-training model's outputs
     ie, se, im, sm = (sample_vec(o[k]) for k in ('I_E', 'S_E', 'I_M', 'S_M'))   # (b, h) each
     return ((ie * se).sum(-1) ** 2 + (im * sm).sum(-1) ** 2).mean()
 
-def _token_dist(a:torch.Tensor, b:torch.Tensor)->torch.Tensor:
-    "1 - cosine per token and per half of (b, t, 2h) tokens whose halves are unit vectors, averaged."
-    return 1 - (a.float() * b.float()).unflatten(-1, (2, -1)).sum(-1).mean()   # (b, t, 2) cosines -> ()
+MAP_DISTS = ('cosine', 'sq_l2', 'l2')   # mixhic's, the paper's (squared L2), the reference's (L2)
+
+def _token_dist(a:torch.Tensor, b:torch.Tensor, dist:str='cosine')->torch.Tensor:
+    """Distance of (b, t, 2h) tokens whose halves are unit vectors, averaged over tokens: 'cosine' 1 - cosine per half;
+    'sq_l2' the squared L2 distance per token (= 2 (1 - cos) summed over the two halves); 'l2' its square root."""
+    cos = (a.float() * b.float()).unflatten(-1, (2, -1)).sum(-1)                # (b, t, 2) cosines
+    if dist == 'cosine': return 1 - cos.mean()
+    sq = (2 - 2 * cos).sum(-1).clamp_min(0)                                    # (b, t) |a - b|^2 of unit halves
+    return sq.mean() if dist == 'sq_l2' else (sq + 1e-12).sqrt().mean()
 
 def mapping_loss(o:dict, # the pre-training model's outputs
                  detach:bool=True, # no gradient through the targets Concat_M and Concat_E (False: through both sides)
-                )->torch.Tensor: # () in [0, 2]
-    "Distance of E->M(Concat_E) to Concat_M and of M->E(Concat_M) to Concat_E, per token, as 1 - cosine, averaged."
+                 dist:str='cosine', # 'cosine' (1 - cos, in [0, 2]), 'sq_l2' (the paper's) or 'l2' (the reference's)
+                )->torch.Tensor: # ()
+    "Distance of E->M(Concat_E) to Concat_M and of M->E(Concat_M) to Concat_E, per token (`dist`), averaged."
     tgt = (lambda x: x.detach()) if detach else (lambda x: x)
-    return (_token_dist(o['e2m'], tgt(o['M'])) + _token_dist(o['m2e'], tgt(o['E']))) / 2
+    return (_token_dist(o['e2m'], tgt(o['M']), dist) + _token_dist(o['m2e'], tgt(o['E']), dist)) / 2
 
 # %% ../nbs/11_pretrain.ipynb #b33d2cc8
 WEIGHTINGS = {'reference': (0.5, 0.5, 0.5), 'sum': (1.0, 1.0, 1.0)}   # (contrastive, orthogonality, mapping)
@@ -102,12 +109,14 @@ class PretrainLoss:
     def __init__(self, weighting='reference',
                  win:int|None=50, # window side (bins) of the overlap mask; None: no mask, the paper's InfoNCE
                  map_detach:bool=True, # the mapping loss moves the mapping blocks and source tokens, not its targets
+                 map_dist:str='cosine', # the mapping distance (`MAP_DISTS`)
                 ):
         self.w, self.win, self.map_detach, self.warm, self.last = loss_weights(weighting), win, map_detach, False, {}
+        self.map_dist = map_dist
     def __call__(self, o:dict, pos:torch.Tensor|None=None, *_)->torch.Tensor:
         pos = pos if self.win else None   # (b, 4) window positions: the pre-training datasets' target
         con, top_em, top_me = contrastive_loss(o['I_E'], o['I_M'], o['tau'], pos, self.win or 0)
-        orth, mp = orthogonality_loss(o), mapping_loss(o, self.map_detach)
+        orth, mp = orthogonality_loss(o), mapping_loss(o, self.map_detach, self.map_dist)
         wc, wo, wm = (1.0, 0.0, 0.0) if self.warm else self.w
         self.last = dict(contrastive=con.detach(), orthogonality=orth.detach(), mapping=mp.detach(),
                          tau=o['tau'].detach().float(), top1_trk2hic=top_em, top1_hic2trk=top_me)
@@ -188,6 +197,9 @@ class PretrainCfg:
     hic_norm:str = 'diag'         # Hi-C input: 'diag' removes each window diagonal's mean (log observed/expected, so
                                   # the distance decay does not drown dots and boundaries); 'none': as stored, the paper's
     pos_enc:bool = True           # learned position embeddings on track and Hi-C tokens (False: none, the paper's)
+    map_dist:str = 'cosine'       # mapping distance per token: 'cosine' (1 - cos), 'sq_l2' (the paper's), 'l2' (the
+                                  # reference's); on unit halves sq_l2 = 2 (1 - cos) summed over the halves
+    beta2:float = 0.99            # Adam's second-moment decay (fastai's default; the paper's AdamW: 0.999)
 
     def __post_init__(self):
         if self.preset not in ('tiny', 'paper'):
@@ -205,6 +217,13 @@ class PretrainCfg:
             raise ValueError(f"hic_norm must be 'diag' or 'none', got {self.hic_norm!r}")
         if self.weighting is not None and not isinstance(self.weighting, str):
             self.weighting = list(loss_weights(self.weighting))
+        if self.map_dist not in MAP_DISTS:
+            raise ValueError(f"map_dist must be one of {', '.join(MAP_DISTS)}, got {self.map_dist!r}")
+        if not 0 < self.beta2 < 1: raise ValueError(f"beta2 must be in (0, 1), got {self.beta2}")
+    @classmethod
+    def paper(cls, **kw)->'PretrainCfg':
+        "The paper's recipe (`PAPER_PRETRAIN`, where it departs from mixhic's defaults), with fields `kw` overridden."
+        return cls(**{**PAPER_PRETRAIN, **kw})
     @property
     def lr_(self)->float: return self.lr if self.lr is not None else (1e-4 if self.preset == 'tiny' else 1e-5)
     @property
@@ -212,6 +231,16 @@ class PretrainCfg:
     def model_cfg(self, n_tracks:int)->ModelCfg:
         return ModelCfg.preset(self.preset, 'pretrain', n_tracks=n_tracks, hic_norm=self.hic_norm, pos_enc=self.pos_enc,
                                **({} if self.C is None else {'C': self.C}))
+
+# where the paper's pre-training departs from mixhic's defaults (SPEC; the reference's where the paper is silent);
+# the learning rate (1e-5 at the 'paper' preset), batch (256) and epochs (500) are the user's, for their hardware
+PAPER_PRETRAIN = dict(hic_norm='none',      # Hi-C as stored, not diagonal-centred
+                      pos_enc=False,        # no position embeddings
+                      weighting='sum',      # the unweighted sum of the three losses
+                      mask_overlap=False,   # plain InfoNCE: overlapping windows count as negatives
+                      map_dist='sq_l2',     # squared L2 mapping distance
+                      beta2=0.999)          # AdamW's second-moment decay
+
 
 # %% ../nbs/11_pretrain.ipynb #3f5830c0
 def lr_schedule(cfg:PretrainCfg)->list:
@@ -259,8 +288,8 @@ def pretrain_learner(stores, # a store, a path, or a list of them (one per cell 
                     stores=[str(s.path) for s in stores], store_info=[store_info(s) for s in stores],
                     mixhic=mixhic_version())
         cbs.append(SaveRun(out, meta, history, best, partial(plot_history, bs=cfg.bs * world()[1]) if plot else None))
-    loss = PretrainLoss(cfg.weighting, mcfg.win_bins if cfg.mask_overlap else None, cfg.map_detach)
-    learn = PretrainLearner(dls, model, loss_func=loss, opt_func=Adam, lr=cfg.lr_, wd=cfg.wd,
+    loss = PretrainLoss(cfg.weighting, mcfg.win_bins if cfg.mask_overlap else None, cfg.map_detach, cfg.map_dist)
+    learn = PretrainLearner(dls, model, loss_func=loss, opt_func=partial(Adam, sqr_mom=cfg.beta2), lr=cfg.lr_, wd=cfg.wd,
                             metrics=[Term(k) for k in TERMS], cbs=cbs, path=out or '.')
     return epoch_output(mixed_precision(learn, device, precision), quiet)
 

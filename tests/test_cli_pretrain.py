@@ -85,3 +85,24 @@ def test_block_order_flag():
     assert _split(parser().parse_args(['evaluate', 'x.mixhic', '--model', 'm.pt', '--out', 'o'])) is None   # the checkpoint's split
     a = parser().parse_args(['pretrain', 'x.mixhic', '--out', 'r', '--block-order', 'train,test,train'])
     with pytest.raises(ValueError, match="'train', 'valid' and 'test' once each"): _split(a)
+
+def test_recipe_paper(synth_store, tmp_path):
+    "--recipe paper sets every paper setting the flags left at mixhic's default; a flag given by hand wins."
+    from mixhic.pretrain import PAPER_PRETRAIN
+    from mixhic.finetune import PAPER_FINETUNE
+    r = run_cli(['pretrain', synth_store, '--epochs', 1, '--bs', 8, '--out', tmp_path/'pre', '--recipe', 'paper',
+                 '--map-dist', 'l2', *SPLIT])
+    assert r.returncode == 0, r.stderr
+    tc = torch.load(tmp_path/'pre'/'last.pt', weights_only=True)['train_cfg']
+    assert {k: tc[k] for k in PAPER_PRETRAIN if k != 'map_dist'} == {k: v for k, v in PAPER_PRETRAIN.items() if k != 'map_dist'}
+    assert tc['map_dist'] == 'l2'
+    ck = torch.load(tmp_path/'pre'/'last.pt', weights_only=True)
+    assert ck['model_cfg']['pos_enc'] is False and ck['model_cfg']['hic_norm'] == 'none'
+    r = run_cli(['finetune', synth_store, '--task', 'loop_windows', '--variant', 'hic', '--epochs', 1, '--bs', 16,
+                 '--recipe', 'paper', '--out', tmp_path/'ft', *SPLIT])
+    assert r.returncode == 0, r.stderr
+    ck = torch.load(tmp_path/'ft'/'best.pt', weights_only=True)
+    assert {k: ck['model_cfg'][k] for k in ('pos_enc', 'hic_norm', 'fusion_link', 'fusion_single')} == \
+           {k: PAPER_FINETUNE[k] for k in ('pos_enc', 'hic_norm', 'fusion_link', 'fusion_single')}
+    assert not any(k.startswith('fusion.') for k in ck['model'])      # the reference's Hi-C-only model: no fusion blocks
+    assert ck['train_cfg']['beta2'] == 0.999
