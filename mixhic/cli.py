@@ -426,7 +426,7 @@ def _demo(a):
 # %% ../nbs/17_cli.ipynb #adaf6e95
 _FINETUNE = ('task', 'variant', 'target', 'preset', 'C', 'epochs', 'bs', 'lr', 'schedule', 'freeze_epochs', 'patience',
              'train_frac', 'neg_ratio', 'trk_noise', 'loop_centre', 'near_miss', 'loop_prior', 'hic_norm', 'pos_enc',
-             'fusion_link', 'fusion_single', 'beta2', 'seed')
+             'fusion_link', 'fusion_single', 'beta2', 'select', 'windows', 'seed')
 
 def _finetune_args(sub):
     f = _command(sub, _finetune, 'fine-tune for maps, loops or expression; the best checkpoint, metrics land in --out',
@@ -438,7 +438,7 @@ def _finetune_args(sub):
           'task': dict(required=True), 'variant': dict(choices=const('mixhic.model:MODALITIES')),
           'preset': dict(choices=PRESETS), 'schedule': dict(choices=const('mixhic.finetune:SCHEDULES')),
           'target': dict(choices=('value', 'cage')), 'hic_norm': dict(choices=('diag', 'none')),  # FinetuneCfg's check
-          'loop_centre': dict(metavar='K'), 'near_miss': dict(metavar='N')}
+          'loop_centre': dict(metavar='K'), 'near_miss': dict(metavar='N'), 'select': dict(choices=('loss', 'metric')), 'windows': dict(choices=('diag', 'tss'))}
     add_args(f, 'mixhic.finetune:finetune', ('out', 'pretrained'), flags=fl)
     _labels_args(f)
     add_args(f, 'mixhic.finetune:relabel', ('expr_col', 'expr_log'), flags=fl)

@@ -81,6 +81,10 @@ class FinetuneCfg:
     fusion_single:bool = True     # `ModelCfg.fusion_single`: Hi-C-only / tracks-only models keep the fusion blocks
                                   # (False: the reference's, encoders straight to the head)
     beta2:float = 0.99            # Adam's second-moment decay (fastai's default; the paper's AdamW: 0.999)
+    windows:str = 'diag'          # maps: every diagonal window ('diag'), or windows centred on the store's genes'
+                                  # TSSs ('tss', the paper's; the store needs genes)
+    select:str = 'loss'           # best.pt and early stopping by the lowest validation 'loss', or by the task's
+                                  # validation 'metric' (`Task.select_metric`: AUROC, Pearson; the reference's)
 
     def __post_init__(self):
         t = get_task(self.task)
@@ -97,6 +101,10 @@ class FinetuneCfg:
             raise ValueError(f"unknown schedule {self.schedule!r}; expected one of {', '.join(SCHEDULES)}")
         if self.target not in ('value', 'cage'):
             raise ValueError(f"target must be 'value' or 'cage', got {self.target!r}")
+        if self.windows not in ('diag', 'tss'):
+            raise ValueError(f"windows must be 'diag' or 'tss', got {self.windows!r}")
+        if self.select not in ('loss', 'metric'):
+            raise ValueError(f"select must be 'loss' or 'metric', got {self.select!r}")
         if self.loop_prior and not self.loop_centre:
             raise ValueError("loop_prior needs loop_centre > 0 (--loop-centre K): the prior reads the centre pixels")
         if self.hic_norm not in (None, 'diag', 'none'):
@@ -122,6 +130,11 @@ class FinetuneCfg:
                                loop_prior=self.loop_prior, hic_norm=self.hic_norm or 'diag', pos_enc=self.pos_enc,
                                fusion_link=self.fusion_link, fusion_single=self.fusion_single,
                                **({} if self.C is None else {'C': self.C}))
+    @property
+    def monitor(self)->dict:
+        "What picks best.pt and stops early: {'monitor': a history column, 'higher': is higher better}."
+        if self.select == 'loss': return dict(monitor='valid_loss', higher=False)
+        return dict(monitor=get_task(self.task).select_metric, higher=True)
     @classmethod
     def paper(cls, task:str='loops', variant:str|None=None, **kw)->'FinetuneCfg':
         "The paper's recipe for `task` (`PAPER_FINETUNE`, where it departs from mixhic's defaults), `kw` overridden."
@@ -133,7 +146,9 @@ PAPER_FINETUNE = dict(hic_norm='none',      # Hi-C as stored
                       pos_enc=False,        # no position embeddings (from scratch; a pre-trained body keeps its own)
                       fusion_link=False,    # the reference's fusion block
                       fusion_single=False,  # Hi-C-only and tracks-only models without fusion blocks
-                      beta2=0.999)          # AdamW's second-moment decay
+                      beta2=0.999,          # AdamW's second-moment decay
+                      select='metric',      # best.pt and early stopping by validation AUROC / Pearson
+                      windows='tss')        # maps: TSS-centred windows
 
 
 # %% ../nbs/12a_finetune.ipynb #432d6ba3
@@ -306,7 +321,8 @@ def finetune_learner(stores, # a store, a path, or a list of them (one per cell 
                     stores=[str(s.path) for s in stores], store_info=[store_info(s) for s in stores],
                     mixhic=mixhic_version(), pretrained=src,
                     load_report=None if rep is None else {k: len(v) for k, v in rep.items()})
-        cbs.append(SaveRun(out, meta, plot=partial(plot_run, metrics=task.shown, title=task.name) if plot else None))
+        cbs.append(SaveRun(out, meta, plot=partial(plot_run, metrics=task.shown, title=task.name) if plot else None,
+                           **cfg.monitor))
     learn = Learner(dls, model, loss_func=TaskLoss(cfg.task, cfg.target), opt_func=partial(Adam, sqr_mom=cfg.beta2), lr=cfg.lr_, wd=cfg.wd,
                     metrics=task_scores(cfg.task, cfg.target), splitter=body_head_split, cbs=cbs, path=out or '.')
     learn.load_report = rep
@@ -428,7 +444,8 @@ def finetune(stores, # a store, a path, or a list of them
         raise ValueError(f"{out} already holds a fine-tuning run; choose another folder or delete it")
     device = pick_device(device)
     learn = finetune_learner(stores, cfg, split, pretrained, out, num_workers, device, plot, quiet, precision)
-    stop = EarlyStoppingCallback(monitor='valid_loss', patience=cfg.patience)
+    m = cfg.monitor
+    stop = EarlyStoppingCallback(monitor=m['monitor'], comp=np.greater if m['higher'] else np.less, patience=cfg.patience)
     t0 = time.time()
     if cfg.schedule == 'fine_tune': learn.fine_tune(cfg.epochs, cfg.lr_, freeze_epochs=cfg.freeze_epochs, cbs=[stop])
     elif cfg.schedule == 'one_cycle': learn.fit_one_cycle(cfg.epochs, cfg.lr_, cbs=[stop])

@@ -24,6 +24,7 @@ class Task:
     decoder:bool = True           # the head reads the decoder's per-bin tokens (False: the fused tokens)
     baseline_hic:bool = True      # its baseline reads the Hi-C map (none on a tracks-only store)
     shown:tuple = ()              # validation metrics shown in fastai's table and the run's picture
+    paper_select:str|None = None  # the validation metric the reference picks its checkpoint by (None: the first shown)
     paper_C:int = 128             # the paper's base width for this task
     paper_lr:float = 1e-5         # the paper's fine-tuning learning rate
     tiny_lr:float = 3e-4          # the learning rate of the 'tiny' preset (from scratch)
@@ -80,6 +81,8 @@ class Task:
         raise ValueError(f"task {self.name!r} has no in-silico perturbation analysis (loops have one)")
     @property
     def command(self)->str: return self.predict_cmd or self.name
+    @property
+    def select_metric(self)->str: return self.paper_select or self.shown[0]
     def __repr__(self): return f"{type(self).__name__}({self.name!r}, variants={self.variants})"
 
 # %% ../nbs/06a_task.ipynb #9101a55a

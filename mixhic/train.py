@@ -255,10 +255,14 @@ def _unwrap(m:nn.Module)->nn.Module:
     return getattr(m, 'module', m)
 
 class SaveRun(Callback):
-    "Rank 0, each epoch: history.csv, loss.png (`plot`), last.pt, and best.pt at the lowest validation loss of the loss phase."
+    "Rank 0, each epoch: history.csv, loss.png (`plot`), last.pt, and best.pt at the best `monitor` value of the loss phase."
     order = Recorder.order + 1   # after the Recorder has the epoch's values
-    def __init__(self, out, meta:dict, history:list|None=None, best:float=math.inf, plot=None):
+    def __init__(self, out, meta:dict, history:list|None=None, best:float=math.inf, plot=None,
+                 monitor:str='valid_loss', # the history column that picks best.pt
+                 higher:bool=False, # a higher `monitor` is better (a metric such as AUROC); `best` keeps -value then
+                ):
         self.out, self.meta, self.history, self.best, self.plot = Path(out), meta, list(history or []), best, plot
+        self.monitor, self.sign = monitor, -1.0 if higher else 1.0
         self.phase = self.history[-1].get('warmup') if self.history else None   # resumed: the phase `best` belongs to
     def after_epoch(self):
         rec = self.recorder
@@ -270,7 +274,8 @@ class SaveRun(Callback):
         if row.get('warmup') != self.phase:   # a warm-up loss is not comparable with the full loss after it: the
             self.best = math.inf                # first epoch of a new phase is its best so far (never a warm-up epoch)
         self.phase = row.get('warmup')
-        vl = row.get('valid_loss')
+        vl = row.get(self.monitor)
+        vl = self.sign * vl if isinstance(vl, (int, float)) else None   # `best` is lower-is-better whatever monitors
         better = vl is not None and np.isfinite(vl) and vl < self.best
         if better: self.best = vl
         if world()[0] != 0: return

@@ -5,6 +5,7 @@ import numpy as np, pandas as pd, pytest, torch
 from helpers import run_cli
 from mixhic.data import Split, make_datasets
 from mixhic.store import Store
+from mixhic.task import get_task
 
 SPLIT = Split(by='chrom', train=('chr1',), valid=('chr2',), test=())
 CLI_SPLIT = ['--split', 'chrom', '--train-chroms', 'chr1', '--valid-chroms', 'chr2']
@@ -179,3 +180,32 @@ def test_infer_tracks_variant(synth, synth_store, pre_ckpt, tmp_path):
     # from scratch it has no trained mapping: allowed (a user's choice), but the ablation skips it as it skips 'infer'
     r = run_cli(['finetune', synth_store, '--task', 'maps', '--variant', 'infer_tracks', '--out', tmp_path/'x', *CLI_SPLIT])
     assert r.returncode == 1 and "'maps'" in r.stderr
+
+def test_select_by_metric(synth_store, tmp_path):
+    "select='metric' (the reference's): best.pt is the epoch of the highest validation AUROC, not of the lowest loss."
+    from mixhic.finetune import finetune, FinetuneCfg, load_task_model
+    res = finetune(synth_store, tmp_path/'run', FinetuneCfg('loop_windows', 'hic', epochs=4, bs=16, select='metric'),
+                   SPLIT, plot=False, device='cpu')
+    _, ck = load_task_model(tmp_path/'run'/'best.pt')
+    hist = torch.load(tmp_path/'run'/'last.pt', weights_only=True)['history']
+    au = [h['auroc'] for h in hist]
+    assert ck['epoch'] == 1 + int(np.argmax(au)) and ck['best'] == pytest.approx(-max(au))
+    with pytest.raises(ValueError, match="'loss' or 'metric'"): FinetuneCfg('loop_windows', select='auroc')
+    assert FinetuneCfg.paper('maps', 'infer').monitor == {'monitor': 'pearson', 'higher': True}
+
+def test_tss_map_windows(synth_store, tmp_path):
+    "windows='tss' (the paper's map windows): diagonal windows centred on the genes' TSSs, each once, trained on."
+    from mixhic.finetune import finetune, FinetuneCfg, load_task_model
+    cfg = FinetuneCfg('maps', 'tracks', epochs=1, bs=8, windows='tss')
+    tr, va, _ = make_datasets(synth_store, 'maps', SPLIT, **get_task('maps').data_kw(cfg))
+    st = Store(synth_store)
+    g = st.table('genes')
+    g = g[(g.status == 'ok') & (g.chrom == 'chr1')]
+    centres = set(zip(tr.index.chrom, tr.index.i + st.w // 2))
+    assert 0 < len(tr.index) <= len(g) and centres <= set(zip(g.chrom, g.bin))
+    assert not tr.index.duplicated(['chrom', 'i']).any() and set(va.index.chrom) == {'chr2'}
+    res = finetune(synth_store, tmp_path/'run', cfg, SPLIT, plot=False, device='cpu')
+    assert np.isfinite(res['metrics']['valid/mixhic']['pearson'])
+    _, ck = load_task_model(tmp_path/'run'/'best.pt')
+    assert ck['train_cfg']['windows'] == 'tss'
+    with pytest.raises(ValueError, match="'diag' or 'tss'"): FinetuneCfg('maps', windows='genes')

@@ -54,6 +54,7 @@ class ExprTask(Task):
     "Expression prediction: the gene's value at its TSS bin, or the CAGE profile of its window."
     name, aliases, variants, default_variant, labels = 'expr', ('expression',), ('bimodal', 'infer', 'tracks'), 'bimodal', 'genes'
     target, shown, paper_C, paper_lr, predict_cmd = 'value', ('r2', 'pearson_gene'), 256, 1e-4, 'expression'
+    paper_select = 'pearson_gene'
     baseline_hic = False                                # the training mean
     def data_kw(self, cfg, which='train'): return dict(target=cfg.target)
     def ds_target(self, target='value', **kw): return target

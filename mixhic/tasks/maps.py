@@ -11,10 +11,12 @@ from ..layers import ModelCfg
 from ..plot import plot_compare
 from ..metrics import diag_pearson, map_metrics, expected_map
 from ..task import Task, register_task
-from ..data import diag_index
+from ..data import diag_index, split_of
+from ..store import window_ok
+import pandas as pd
 
 # %% auto #0
-__all__ = ['MAPS', 'MapHead', 'MapsTask', 'plot_map_pred', 'plot_diag_pearson']
+__all__ = ['MAPS', 'MapHead', 'tss_index', 'MapsTask', 'plot_map_pred', 'plot_diag_pearson']
 
 # %% ../../nbs/13_maps.ipynb #488a66af
 class MapHead(nn.Module):
@@ -31,12 +33,31 @@ class MapHead(nn.Module):
         return rearrange(self.mlp((u + v) / 2 + u * v), 'b i j 1 -> b 1 i j') + self.offset  # (b, 1, w, w)
 
 # %% ../../nbs/13_maps.ipynb #aa2e569d
+def tss_index(st, # an open store with genes
+              s:int, # its number among the stores of a dataset
+              split, # how windows are split
+              which:str, # 'train', 'valid' or 'test'
+             )->pd.DataFrame: # store, chrom, i, j (= i)
+    "Diagonal windows centred on the TSS of each usable gene of split `which` (the paper's map windows), once each, kept where their Hi-C passes the store's filters."
+    g = st.table('genes')
+    g = g[g.status == 'ok']
+    i = (g.bin - st.w // 2).to_numpy()
+    n = g.chrom.map(st.n_bins).to_numpy()
+    g = g.assign(i=i)[(i >= 0) & (i <= n - st.w)]
+    g = g[split_of(st, g.chrom, g.i, g.i + st.w, split) == which].drop_duplicates(['chrom', 'i'])
+    ok = [window_ok(st.hic(c, int(a), int(a)), st.cfg.min_nonzero) == 'ok' for c, a in zip(g.chrom, g.i)]
+    g = g[np.asarray(ok, bool)]
+    return pd.DataFrame({'store': s, 'chrom': g.chrom.to_numpy(), 'i': g.i.to_numpy(), 'j': g.i.to_numpy()})
+
 class MapsTask(Task):
     "Hi-C map prediction from the tracks (MIX-HIC-Infer): the 50 x 50 window of contacts."
     name, variants, default_variant = 'maps', ('infer', 'tracks'), 'infer'
     refused = {v: 'a Hi-C input would copy the map to predict' for v in ('bimodal', 'hic')}
-    target, jitter_ok, shown = 'hic', True, ('r2', 'pearson', 'scc')
-    def index(self, st, s, split, which, **kw): return diag_index(st, s, split, which)
+    target, jitter_ok, shown, paper_select = 'hic', True, ('r2', 'pearson', 'scc'), 'pearson'
+    def data_kw(self, cfg, which='train'): return dict(windows=getattr(cfg, 'windows', 'diag'))
+    def index(self, st, s, split, which, windows='diag', **kw):
+        "Every kept diagonal window ('diag'), or windows centred on the genes' TSSs ('tss', the paper's)."
+        return tss_index(st, s, split, which) if windows == 'tss' else diag_index(st, s, split, which)
     def head(self, cfg, modality): return MapHead(cfg)
     def output(self, out, target='value'): return out.float()[:, 0]     # (b, w, w)
     def truth(self, y): return y.float()[:, 0]
