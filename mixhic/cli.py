@@ -267,7 +267,7 @@ def _pretrain_args(sub):
              'seed', 'noise_std', 'jitter', 'schedule', 'mask_overlap', 'hic_norm', 'pos_enc', 'map_dist', 'beta2'),
              rename={'noise_std': 'noise', 'mask_overlap': 'plain_infonce'},
              flags=fl | {'map_dist': dict(choices=const('mixhic.pretrain:MAP_DISTS'))})
-    _recipe_args(t, 'PAPER_PRETRAIN')
+    _recipe_args(t)
     _split_args(t)
     add_args(t, 'mixhic.pretrain:pretrain', ('resume',))
     _loader_args(t, 'mixhic.pretrain:pretrain')
@@ -294,10 +294,10 @@ def _loader_args(p, target:str):
     p.add_argument('--workers', dest='num_workers', type=int, action=_Renamed, const='--loader-workers',
                    help=argparse.SUPPRESS)
 
-def _recipe_args(p, table:str):
+def _recipe_args(p):
     p.add_argument('--recipe', choices=('mixhic', 'paper'), default='mixhic',
                    help="paper: every setting where the paper departs from mixhic's defaults (mixhic.pretrain."
-                        f"{table} / mixhic.finetune.PAPER_FINETUNE), except flags given here (default mixhic)")
+                        "PAPER_PRETRAIN / mixhic.finetune.PAPER_FINETUNE), except flags given here (default mixhic)")
 
 def _apply_recipe(a, cls, recipe:dict):
     "With --recipe paper: each field of `recipe` that its flag left at `cls`'s default takes the paper's value."
@@ -448,7 +448,7 @@ def _finetune_args(sub):
     _split_args(f)
     _loader_args(f, 'mixhic.finetune:finetune')
     _device_args(f, train=True)
-    _recipe_args(f, 'PAPER_PRETRAIN')
+    _recipe_args(f)
 
 def _labels_args(p):
     p.add_argument('--labels', metavar='BEDPE_OR_TSV', help="loops (BEDPE) or genes (table) instead of the store's own")

@@ -11,6 +11,7 @@ import torch.distributed as dist
 from fastai.learner import Learner, Recorder, CancelEpochException
 from fastai.callback.core import Callback
 from fastai.callback.progress import ProgressCallback
+from fastai.torch_core import to_float
 from .core import atomic_path, tune_malloc, log
 from .layers import ModelCfg
 from .model import strip_ddp, load_weights
@@ -436,9 +437,7 @@ class CPUAutocast(Callback):
     def before_batch(self):
         self.ctx = torch.autocast('cpu', dtype=torch.bfloat16)
         self.ctx.__enter__()
-    def after_pred(self):
-        from fastai.torch_core import to_float
-        self.learn.pred = to_float(self.pred)
+    def after_pred(self): self.learn.pred = to_float(self.pred)
     def after_loss(self): self._leave()
     def after_batch(self): self._leave()      # also after a batch cancelled before its loss
     def _leave(self):
