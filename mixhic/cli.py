@@ -423,6 +423,63 @@ def _demo(a):
     from mixhic.pretrain import demo
     from_args(demo, a)
 
+# %% ../nbs/17_cli.ipynb #0324e248
+def _file_arg(s:str)->tuple:
+    "CELL:INPUT=URL (or a path), as a (key, url) pair for `build_recipe`'s `files`."
+    k, eq, url = s.partition('=')
+    if not eq or ':' not in k or not url: raise argparse.ArgumentTypeError(f"expected CELL:INPUT=URL, e.g. WTC11:hic=https://..., got {s!r}")
+    return k, url
+
+def _datasets_args(sub):
+    d = sub.add_parser('datasets', help="public data: the registry, downloads, the paper's corpora as stores",
+                       description="The registry of public Hi-C, track, loop and gene files (verified downloads into a "
+                       "cache), and the recipes that turn the paper's corpora into one store per cell type.")
+    dsub = d.add_subparsers(dest='what', metavar='WHAT', required=True)
+    _command(dsub, _ds_list, 'list the registered data sets', name='list')
+    f = _command(dsub, _ds_fetch, 'download a registered data set into the cache (verified) and print its path', name='fetch')
+    f.add_argument('name', metavar='NAME')
+    add_args(f, 'mixhic.datasets:fetch', ('cache_dir', 'check'), flags={'cache_dir': dict(metavar='DIR')})
+    r = _command(dsub, _ds_recipe, "a recipe's inputs: where each comes from, which are missing, where to find them",
+                 name='recipe')
+    b = _command(dsub, _ds_build, "fetch, convert and build one store per cell type of a recipe (resumable)",
+                 "Fetch the inputs of recipe NAME through the verified cache, convert what a store does not read "
+                 "(gzipped BEDPE, bedGraph tracks) and build one store per cell type in OUT. Run it again after a "
+                 "failure: downloads and stores already made from the same inputs are kept.", name='build-recipe')
+    from mixhic.datasets import RECIPES
+    for q in (r, b):
+        q.add_argument('name', metavar='NAME', choices=RECIPES, help=f"one of {', '.join(RECIPES)}")
+        q.add_argument('--file', type=_file_arg, action='append', default=[], metavar='CELL:INPUT=URL',
+                       help='an input the registry lacks (or another file for one it has): a URL or a path; repeat')
+        q.add_argument('--files', metavar='TSV', help='inputs as a table: columns cell_type, input, url (and checksum)')
+    b.add_argument('out', metavar='OUT')
+    add_args(b, 'mixhic.datasets:build_recipe', ('cells', 'cache_dir', 'workers', 'progress'),
+             flags={'cells': dict(metavar='C1,C2'), 'cache_dir': dict(metavar='DIR'), 'progress': dict(help='no progress bars')})
+    for q in (f, b): q.add_argument('--offline', action='store_true', default=None,
+                                    help='no network: cached, local or file:// files only (default: when $MIXHIC_OFFLINE is set)')
+
+def _recipe_files(a)->list:
+    "`--files` then `--file` (which wins for the same CELL:INPUT), as `recipe`'s `files`."
+    return ([a.files] if a.files else []) + [dict(a.file)]
+
+def _ds_list(a):
+    from mixhic.datasets import registry
+    print(registry()[['name', 'kind', 'assembly', 'cell_type', 'res', 'size_bytes']].to_string(index=False))
+
+def _ds_fetch(a):
+    from mixhic.datasets import fetch
+    print(from_args(fetch, a, name=a.name, progress=_progress(a)))
+
+def _ds_recipe(a):
+    from mixhic.datasets import recipe
+    t = recipe(a.name, _recipe_files(a))
+    print(t[['cell_type', 'input', 'source', 'dataset', 'skip_chroms']].to_string(index=False))
+    for x in t[t.source == 'missing'].itertuples(): print(f"missing {x.cell_type}:{x.input}: {x.find}")
+
+def _ds_build(a):
+    from mixhic.datasets import build_recipe
+    for c, p in from_args(build_recipe, a, name=a.name, files=_recipe_files(a), progress=_progress(a)).items():
+        print(f"{c}\t{p}")
+
 # %% ../nbs/17_cli.ipynb #adaf6e95
 _FINETUNE = ('task', 'variant', 'target', 'preset', 'C', 'epochs', 'bs', 'lr', 'schedule', 'freeze_epochs', 'patience',
              'train_frac', 'neg_ratio', 'trk_noise', 'loop_centre', 'near_miss', 'loop_prior', 'hic_norm', 'pos_enc',
@@ -822,7 +879,7 @@ def parser()->argparse.ArgumentParser:
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', required=True)
     for add in (_synth_args, _build_args, _info_args, _merge_args, _pretrain_args, _embed_args, _finetune_args,
                 _evaluate_args, _predict_args, _ablate_args, _perturb_args, _robust_args, _attention_args,
-                _embedding_args, _export_args, _plot_args, _demo_args):
+                _embedding_args, _export_args, _datasets_args, _plot_args, _demo_args):
         add(sub)
     for q in _all_parsers(p)[1:]: _chatter(q)
     return p

@@ -4,15 +4,16 @@
 
 # %% ../nbs/18_datasets.ipynb #fddc3365
 from __future__ import annotations
-import difflib, hashlib, http.client, os, urllib.error, urllib.parse, urllib.request
+import difflib, hashlib, http.client, json, os, urllib.error, urllib.parse, urllib.request
 from functools import partial
 from pathlib import Path
 import pandas as pd
-from .core import log, atomic_path
+from .core import log, atomic_path, check_file
 
 # %% auto #0
-__all__ = ['COLUMNS', 'KINDS', 'ASSEMBLIES', 'CHUNK_BYTES', 'check_registry', 'registry', 'write_registry', 'read_registry',
-           'info', 'register', 'cache_root', 'is_offline', 'fetch', 'real_data', 'get', 'derived', 'prepare']
+__all__ = ['COLUMNS', 'KINDS', 'ASSEMBLIES', 'CHUNK_BYTES', 'RECIPE_INPUTS', 'RECIPES', 'check_registry', 'registry',
+           'write_registry', 'read_registry', 'info', 'register', 'cache_root', 'is_offline', 'fetch', 'real_data',
+           'get', 'derived', 'prepare', 'recipe', 'build_recipe']
 
 # %% ../nbs/18_datasets.ipynb #28065ca3
 def _gh(repo:str, commit:str, path:str)->str: return f"https://raw.githubusercontent.com/{repo}/{commit}/{path}"
@@ -160,6 +161,9 @@ _REGISTRY = [
   _r('imr90_hg19_hiccups_loops', 'loops',
      _geo('GSE63525', 'GSE63525_IMR90_HiCCUPS_looplist.txt.gz'), None, '', 'hg19', 'IMR-90', None,
      'Rao 2014 HiCCUPS loop list (the chr21 teaching loops are a subset)', _GSE + 'GSE63525'),
+  _r('gm12878_hg38_ctcf_chiapet_encode', 'loops', _encode('ENCFF780PGS', 'bedpe.gz'), None, '', 'hg38', 'GM12878', None,
+     "ENCODE CTCF ChIA-PET interactions (BEDPE, gzipped): the paper's GM12878 loop labels, named in the reference's "
+     'README (its scripts name the experiment ENCSR184YZV); genome-wide', 'https://www.encodeproject.org/files/ENCFF780PGS/'),
   _r('gm12878_hg19_ctcf_signal', 'track', _encode('ENCFF312KXX', 'bigWig'), None, '', 'hg19', 'GM12878', None,
      'ENCODE CTCF ChIP-seq signal (Snyder lab), genome-wide bigWig; the source of the chr21 teaching signal',
      'https://www.encodeproject.org/files/ENCFF312KXX/'),
@@ -638,3 +642,211 @@ def _has_real(rel:str)->bool:
     "Whether `rel` exists under `real_data()` (False where there is no real-data folder)."
     try: return real_data(rel).is_file()
     except FileNotFoundError: return False
+
+# %% ../nbs/18_datasets.ipynb #782b81bd
+RECIPE_INPUTS = {'hic': 'hic', 'atac': 'track', 'dnase': 'track', 'cage': 'track', 'loops': 'loops'}  # input: registry kind
+_ENCODE_ASSAY = {'atac': 'ATAC-seq', 'dnase': 'DNase-seq', 'cage': 'CAGE'}
+_ENCODE_CELL = {'IMR90': 'IMR-90'}   # ENCODE's biosample term names where they differ from the paper's
+
+def _find(cell:str, inp:str)->str:
+    "Where a person finds input `inp` of cell type `cell`: an ENCODE search, or the 4DN portal's words."
+    enc = f"https://www.encodeproject.org/search/?type=Experiment&biosample_ontology.term_name={_ENCODE_CELL.get(cell, cell)}"
+    if inp == 'hic': return f"4DN data portal (https://data.4dnucleome.org): in situ Hi-C of {cell}, the processed .hic file (hg38)"
+    if inp == 'loops': return enc + '&assay_title=ChIA-PET&target.label=CTCF'
+    return enc + '&assay_title=' + urllib.parse.quote(_ENCODE_ASSAY[inp])
+
+_RECIPES = {
+  'paper-pretrain': dict(
+      about="MIX-HIC's pre-training corpus: Hi-C (4DN .hic, KR, 5 kb) with ATAC-seq and DNase-seq (ENCODE), hg38",
+      cells={'WTC11': ('chr6',), 'IMR90': ('chr7',), 'HCT116': ('chr13', 'chr17'), 'HepG2': ('chr10',)},
+      inputs=('hic', 'atac', 'dnase'), res=5000, balance='KR', assembly='hg38', known={}),
+  'paper-downstream': dict(
+      about="the downstream cell lines: Hi-C (4DN .hic, KR, 5 kb), ATAC-seq, DNase-seq, CAGE and CTCF ChIA-PET loops, hg38",
+      cells={'GM12878': ('chr18',), 'K562': ('chr3', 'chr4', 'chr9', 'chr15', 'chr18')},
+      inputs=('hic', 'atac', 'dnase', 'cage', 'loops'), res=5000, balance='KR', assembly='hg38',
+      known={'GM12878:hic': 'gm12878_hg38_insitu_hic_4dn', 'K562:hic': 'k562_hg38_insitu_hic_4dn',
+             'GM12878:loops': 'gm12878_hg38_ctcf_chiapet_encode'}),
+}
+RECIPES = tuple(_RECIPES)
+
+def _recipe_def(recipe)->dict:
+    "The recipe `recipe` (a name from `RECIPES`, or a dict of the same keys), checked."
+    if isinstance(recipe, dict): r = {'known': {}, 'balance': 'auto', 'assembly': 'hg38', 'about': 'a recipe', **recipe}
+    elif recipe in _RECIPES: r = _RECIPES[recipe]
+    else:
+        close = difflib.get_close_matches(str(recipe), RECIPES, n=2, cutoff=0.4)
+        raise ValueError(f"unknown recipe {recipe!r}{'; close: ' + ', '.join(close) if close else ''}; "
+                         f"expected one of {', '.join(RECIPES)} or a dict with 'cells', 'inputs' and 'res'")
+    miss = [k for k in ('cells', 'inputs', 'res') if k not in r]
+    if miss: raise ValueError(f"recipe lacks {miss}: expected 'cells' ({{cell: chromosomes to leave out}}), "
+                              "'inputs' (some of " + ', '.join(RECIPE_INPUTS) + ") and 'res' (bp)")
+    bad = [i for i in r['inputs'] if i not in RECIPE_INPUTS]
+    if bad or 'hic' not in r['inputs']:
+        raise ValueError(f"recipe inputs {list(r['inputs'])}: each must be one of {', '.join(RECIPE_INPUTS)}, 'hic' among them")
+    return r
+
+def _given(files, r:dict)->dict:
+    "{'CELL:INPUT': (url or path, checksum)} of `files`: a dict ('CELL:INPUT' -> url, or (url, checksum)), a TSV, or a list of them (later ones win)."
+    if files is None: return {}
+    if isinstance(files, list): return {k: v for f in files for k, v in _given(f, r).items()}
+    if isinstance(files, (str, Path)):
+        p = check_file(files, 'recipe files table')
+        t = pd.read_csv(p, sep='\t', dtype=str).fillna('')
+        need = {'cell_type', 'input', 'url'}
+        if not need <= set(t.columns):
+            raise ValueError(f"{p}: expected the columns cell_type, input, url (and checksum), found {list(t.columns)}")
+        files = {f"{x.cell_type}:{x.input}": (x.url, getattr(x, 'checksum', '')) for x in t.itertuples()}
+    out = {}
+    for k, v in files.items():
+        cell, _, inp = str(k).partition(':')
+        if cell not in r['cells'] or inp not in r['inputs']:
+            raise ValueError(f"file given for {k!r}: expected 'CELL:INPUT' with CELL one of {', '.join(r['cells'])} "
+                             f"and INPUT one of {', '.join(r['inputs'])}")
+        url, ck = (v, '') if isinstance(v, (str, Path)) else tuple(v)
+        _parse_checksum(ck, k)
+        out[f"{cell}:{inp}"] = (str(url), ck)
+    return out
+
+def recipe(name, # a recipe from `RECIPES` ('paper-pretrain', 'paper-downstream'), or a dict
+           files=None, # inputs supplied by hand: {'CELL:INPUT': url, path or (url, checksum)}, a TSV of them, or a list of both
+           reg=None, # registry DataFrame or TSV (default: `registry()`)
+          )->pd.DataFrame: # a row per cell type and input: source ('registry', 'given', 'missing'), dataset, url, find
+    "The inputs of recipe `name`: where each comes from, which are missing, and where to find those."
+    r = _recipe_def(name)
+    reg = registry(reg) if reg is not None and not isinstance(reg, pd.DataFrame) else reg
+    given, rows = _given(files, r), []
+    for cell, skip in r['cells'].items():
+        for inp in r['inputs']:
+            k = f"{cell}:{inp}"
+            ds = r['known'].get(k, '')
+            src, url, ck = ('given', *given[k]) if k in given else ('registry', info(ds, reg)['url'], '') if ds else ('missing', '', '')
+            rows.append(dict(cell_type=cell, input=inp, source=src, dataset='' if k in given else ds, url=url, checksum=ck,
+                             skip_chroms=','.join(skip), find=_find(cell, inp)))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/18_datasets.ipynb #d2227aac
+def _magic(p:Path, n:int=4)->bytes:
+    with open(p, 'rb') as f: return f.read(n)
+
+def _text_lines(p:Path):
+    import gzip
+    return gzip.open(p, 'rt') if _magic(p, 2) == b'\x1f\x8b' else open(p)
+
+def _bedgraph_to_bigwig(src:Path, out:Path, chromsizes:dict):
+    "bedGraph `src` (chrom, start, end, value; gzipped or not) as a bigWig on `chromsizes`, names matched by `chrom_key`."
+    import pyBigWig
+    from mixhic.core import chrom_key
+    with _text_lines(src) as f:
+        t = pd.read_csv(f, sep=r'\s+', header=None, comment='#', usecols=[0, 1, 2, 3], names=['chrom', 'start', 'end', 'v'],
+                        dtype={'chrom': str})
+    t = t[~t.chrom.isin(['track', 'browser'])]
+    by_key = {chrom_key(c): c for c in chromsizes}
+    t['chrom'] = t.chrom.map(lambda c: by_key.get(chrom_key(c)))
+    t = t.dropna(subset=['chrom'])
+    t = t.assign(o=t.chrom.map({c: i for i, c in enumerate(chromsizes)})).sort_values(['o', 'start'], kind='stable')
+    if not len(t): raise ValueError(f"bedGraph {src}: no line on the map's chromosomes ({', '.join(list(chromsizes)[:5])}, ...)")
+    bw = pyBigWig.open(str(out), 'w')
+    bw.addHeader(list(chromsizes.items()))
+    bw.addEntries(t.chrom.tolist(), t.start.astype(int).tolist(), ends=t.end.astype(int).tolist(), values=t.v.astype(float).tolist())
+    bw.close()
+
+def _convert(p:Path, inp:str, where:Path, hic:Path|None, res:int)->Path:
+    "Input file `p` of kind `inp` in a form `build_store` reads; a converted copy goes to folder `where` (kept)."
+    import gzip, shutil
+    m = _magic(p)
+    if inp == 'hic' or (inp != 'loops' and m in (b'\x26\xfc\x8f\x88', b'\x88\x8f\xfc\x26')): return p   # a map, or a bigWig
+    if m[:2] == b'\x1f\x8b':
+        with gzip.open(p, 'rb') as f: head = f.read(4)
+        if head == b'BAM\x01':
+            raise ValueError(f"{p} is a BAM file: convert it to a bigWig first, as the reference does (deeptools: "
+                             "bamCoverage --normalizeUsing RPGC --binSize 10), and give that file")
+    out = where/(p.name.removesuffix('.gz') + ('' if inp == 'loops' else '.bw'))
+    if out.is_file() and out.stat().st_mtime >= p.stat().st_mtime: return out
+    with atomic_path(out, what='converted input') as tmp:
+        if inp == 'loops':
+            with _text_lines(p) as f, open(tmp, 'w') as g: shutil.copyfileobj(f, g)
+        else:
+            from mixhic.store import read_chromsizes
+            _bedgraph_to_bigwig(p, tmp, read_chromsizes(hic, res).chromsizes)
+    log.info(f"converted {p.name} -> {out}")
+    return out
+
+# %% ../nbs/18_datasets.ipynb #1bbd9a6e
+def _fetch_input(row, cell:str, r:dict, cache_dir, reg, progress:bool, timeout:float, offline)->Path:
+    "The local file of one recipe input: a registered data set fetched, a given URL fetched, or a given path as it is."
+    if row.source == 'registry':
+        ck = info(row.dataset, reg)['checksum']
+        return fetch(row.dataset, cache_dir, progress=progress, check=bool(ck), reg=reg, timeout=timeout, offline=offline)
+    if urllib.parse.urlparse(row.url).scheme in ('https', 'http', 'ftp', 'file'):
+        tag = hashlib.sha256(row.url.encode()).hexdigest()[:8]   # its own cache folder per URL: another URL, another file
+        name = f"recipe_{cell}_{row.input}_{tag}".lower().replace(' ', '_')
+        one = pd.DataFrame([dict(name=name, kind=RECIPE_INPUTS[row.input], url=row.url, size_bytes=None, checksum=row.checksum,
+                                 assembly=r['assembly'], cell_type=cell, res=None, notes='', source='', local='')])
+        return fetch(name, cache_dir, progress=progress, check=bool(row.checksum), reg=check_registry(_typed(one)),
+                     timeout=timeout, offline=offline)
+    return check_file(row.url, f"{cell} {row.input} file")
+
+def _chroms(hic:Path, res:int, skip:list)->list:
+    "The autosomes 1-22 of map `hic` that are not in `skip` (any spelling)."
+    from mixhic.store import read_chromsizes
+    from mixhic.core import chrom_key
+    drop = {chrom_key(c) for c in skip}
+    return [c for c in read_chromsizes(hic, res).chromsizes if chrom_key(c) in {str(i) for i in range(1, 23)} - drop]
+
+def _same_inputs(store:Path, ins:dict)->bool:
+    "Was `store` built from exactly the files `ins` ({input: path}), by their recorded fingerprints?"
+    from mixhic.store import _fingerprint, is_store_dir
+    try: man = json.loads((store/'manifest.json').read_text())
+    except (OSError, ValueError): return False
+    have = {'hic': man['hic'], **man['tracks'], 'cage': man.get('cage'), 'loops': man.get('loops')}
+    key = lambda e: None if not e else (e.get('path'), e.get('bytes'), e.get('sha256_ends'))
+    return all(key(have.get(k)) == key(_fingerprint(p)) for k, p in ins.items())
+
+def build_recipe(name, # a recipe from `RECIPES`, or a dict (see `recipe`)
+                 out, # folder for the stores: one sub-folder per cell type, and recipe.json
+                 files=None, # inputs supplied by hand: {'CELL:INPUT': url, path or (url, checksum)}, or a TSV of them
+                 cells:list|None=None, # cell types to build (default: all of the recipe)
+                 cache_dir=None, # download cache (default: $MIXHIC_DATA_CACHE, else ~/.cache/mixhic)
+                 reg=None, # registry DataFrame or TSV (default: `registry()`)
+                 workers:int=1, # processes per store build
+                 progress:bool=True, # progress bars
+                 timeout:float=60, # seconds to wait for a server
+                 offline:bool|None=None, # no network: only cached, local or file:// inputs
+                )->dict: # {cell type: store path}
+    "Fetch the inputs of recipe `name`, convert them where needed and build one store per cell type in `out`; resumable."
+    from mixhic.store import build_store
+    r = _recipe_def(name)
+    reg = registry(reg) if reg is not None and not isinstance(reg, pd.DataFrame) else reg
+    t = recipe(name, files, reg)
+    if cells is not None:
+        bad = [c for c in cells if c not in r['cells']]
+        if bad: raise ValueError(f"cell types {bad} are not in the recipe; it has {', '.join(r['cells'])}")
+        t = t[t.cell_type.isin(list(cells))]
+    miss = t[t.source == 'missing']
+    if len(miss):
+        lines = '\n'.join(f"  {x.cell_type}:{x.input}  find it at: {x.find}" for x in miss.itertuples())
+        raise ValueError(f"recipe {name if isinstance(name, str) else ''!r} lacks {len(miss)} input file(s); give each "
+                         f"with files={{'CELL:INPUT': URL}} (mixhic datasets build-recipe --file CELL:INPUT=URL), "
+                         f"or build the cell types you have with cells=[...]:\n{lines}")
+    out = Path(out).expanduser()
+    if out.exists() and not out.is_dir(): raise ValueError(f"{out} is a file; expected a folder for the stores")
+    conv, rec_p = cache_root(cache_dir)/'converted', out/'recipe.json'
+    try: done = {c: Path(p) for c, p in json.loads(rec_p.read_text())['stores'].items()}   # cell types of earlier runs
+    except (OSError, ValueError, KeyError): done = {}
+    for cell, rows in t.groupby('cell_type', sort=False):
+        paths = {x.input: _fetch_input(x, cell, r, cache_dir, reg, progress, timeout, offline) for x in rows.itertuples()}
+        ins = {k: _convert(p, k, conv/f"{cell}_{k}", paths['hic'], r['res']) for k, p in paths.items()}
+        store = out/cell
+        if _same_inputs(store, ins):
+            log.info(f"{cell}: {store} already built from these inputs; skipped")
+        else:
+            skip = list(r['cells'][cell])
+            build_store(ins['hic'], {k: ins[k] for k in ('atac', 'dnase') if k in ins}, store, res=r['res'],
+                        balance=r['balance'], loops=ins.get('loops'), cage=ins.get('cage'),
+                        chroms=_chroms(ins['hic'], r['res'], skip), workers=workers, progress=progress)
+        done[cell] = store
+        with atomic_path(rec_p, what='recipe record') as tmp:   # what was built from what, after each cell
+            rec = {'recipe': name if isinstance(name, str) else 'custom', 'about': r['about'],
+                   'inputs': t.drop(columns='find').to_dict('records'), 'stores': {c: str(p) for c, p in done.items()}}
+            tmp.write_text(json.dumps(rec, indent=1))
+    return {c: done[c] for c in dict.fromkeys(t.cell_type)}

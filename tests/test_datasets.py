@@ -1,6 +1,6 @@
 """mixhic.datasets: the data registry, fetching into a cache (file:// URLs only: no network) and the local fallback."""
 from __future__ import annotations
-import hashlib, logging, os, re, sys, urllib.error, urllib.parse, urllib.request
+import hashlib, json, logging, os, re, sys, urllib.error, urllib.parse, urllib.request
 from pathlib import Path
 import pandas as pd
 import pytest
@@ -181,7 +181,7 @@ def test_check_registry_errors():
     # (a name twice: 18_datasets)
 
 # URLs a teaching file may have: an archive's download URL, or a file pinned at one git commit
-URL_PATTERNS = [r'https://www\.encodeproject\.org/files/(ENCFF\w+)/@@download/\1\.\w+',
+URL_PATTERNS = [r'https://www\.encodeproject\.org/files/(ENCFF\w+)/@@download/\1\.\w+(\.gz)?',
                 r'https://data\.4dnucleome\.org/files-processed/(4DNFI\w+)/@@download/\1\.\w+',
                 r'(https|ftp)://ftp\.ncbi\.nlm\.nih\.gov/geo/(series|samples)/GS[EM]\d+nnn/GS[EM]\d+/suppl/\S+',
                 r'https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+']
@@ -430,3 +430,86 @@ def test_rda_with_other_than_one_data_frame_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r'x\.rda: not a readable R data file'): ds._rda_table(p)
     p.write_bytes(b'RDX3\nnot an R file')
     with pytest.raises(ValueError, match=r'x\.rda: not a readable R data file'): ds._rda_table(p)
+
+# --- recipes: the paper's corpora as stores (file:// URLs and local paths only: nothing downloads) ---
+
+@pytest.fixture(scope='module')
+def cells(tmp_path_factory)->dict:
+    "Two small synthetic cell lines, A and B, each {'hic', 'atac', 'dnase', 'loops', ...: Path}."
+    from mixhic.synth import make_synth, SynthCfg
+    d = tmp_path_factory.mktemp('cells')
+    cfg = SynthCfg(chromsizes={'chr1': 2_000_000, 'chr2': 1_500_000})
+    return {c: make_synth(d/c, seed=i, cfg=cfg) for i, c in enumerate('AB')}
+
+TOY = dict(cells={'A': (), 'B': ('2',)}, inputs=('hic', 'atac', 'dnase'), res=5000, assembly='test')
+
+def toy_files(cells, **over)->dict:
+    return {f'{c}:{k}': cells[c][k].as_uri() for c in 'AB' for k in ('hic', 'atac', 'dnase')} | over
+
+def test_paper_recipes_name_only_sourced_files():
+    "Every registered input of the paper's recipes is a registry row; the rest are gaps with a place to look."
+    for name in ds.RECIPES:
+        t = ds.recipe(name)
+        assert set(t.source) <= {'registry', 'missing'} and (t.input == 'hic').any()
+        assert all(ds.info(n)['cell_type'] in t.cell_type.values for n in t.dataset if n)
+        assert t[t.source == 'missing'].find.str.contains('encodeproject.org|4dnucleome.org').all()
+    row = ds.info('gm12878_hg38_ctcf_chiapet_encode')
+    assert row['url'].endswith('/ENCFF780PGS.bedpe.gz') and row['checksum'] == '' and row['assembly'] == 'hg38'
+
+def test_build_recipe_refuses_gaps_before_any_download(tmp_path, monkeypatch):
+    monkeypatch.setattr(ds, '_open', lambda *a: pytest.fail('opened a URL'))
+    with pytest.raises(ValueError, match=r"lacks 12 input file\(s\).*\n  WTC11:hic  find it at: 4DN"):
+        ds.build_recipe('paper-pretrain', tmp_path/'out')
+    with pytest.raises(ValueError, match=r"lacks 3 input"):        # one cell type: only its own gaps
+        ds.build_recipe('paper-downstream', tmp_path/'out', cells=['GM12878'])
+    with pytest.raises(ValueError, match=r"cell types \['HeLa'\] are not in the recipe"):
+        ds.build_recipe('paper-downstream', tmp_path/'out', cells=['HeLa'])
+    assert not (tmp_path/'out').exists()
+
+def test_build_recipe_resumes_after_a_failure(cells, tmp_path):
+    from mixhic.store import Store
+    kw = dict(cache_dir=tmp_path/'cache', progress=False)
+    with pytest.raises(ConnectionError, match='gone.bw'):
+        ds.build_recipe(TOY, tmp_path/'out', toy_files(cells, **{'B:dnase': (tmp_path/'gone.bw').as_uri()}), **kw)
+    a = tmp_path/'out'/'A'/'manifest.json'
+    assert a.is_file() and not (tmp_path/'out'/'B').exists()
+    t0 = a.stat().st_mtime_ns
+    got = ds.build_recipe(TOY, tmp_path/'out', toy_files(cells), **kw)
+    assert a.stat().st_mtime_ns == t0                             # A kept: built from the same files
+    assert Store(got['B']).chroms == ['chr1'] and Store(got['A']).chroms == ['chr1', 'chr2']   # B leaves chr2 out
+    rec = json.loads((tmp_path/'out'/'recipe.json').read_text())
+    assert set(rec['stores']) == {'A', 'B'} and len(rec['inputs']) == 6
+    # another file for A's DNase (another URL: its own cache entry) rebuilds A, and only A
+    other = tmp_path/'dnase2.bw'; other.write_bytes(cells['B']['dnase'].read_bytes())
+    b0 = (tmp_path/'out'/'B'/'manifest.json').stat().st_mtime_ns
+    ds.build_recipe(TOY, tmp_path/'out', toy_files(cells, **{'A:dnase': other.as_uri()}), **kw)
+    assert a.stat().st_mtime_ns != t0 and (tmp_path/'out'/'B'/'manifest.json').stat().st_mtime_ns == b0
+
+def test_recipe_files_table_checksum_and_bam(cells, tmp_path):
+    t = pd.DataFrame([dict(cell_type=k.split(':')[0], input=k.split(':')[1], url=u, checksum='') for k, u in toy_files(cells).items()])
+    t.loc[0, 'checksum'] = sha256_file(cells['A']['hic'])
+    t.to_csv(tmp_path/'files.tsv', sep='\t', index=False)
+    r = ds.recipe(TOY, tmp_path/'files.tsv')
+    assert (r.source == 'given').all() and r.checksum.iloc[0].startswith('sha256:')
+    t.loc[0, 'checksum'] = sha(b'other bytes'); t.to_csv(tmp_path/'bad.tsv', sep='\t', index=False)
+    with pytest.raises(ValueError, match='checksum mismatch'):
+        ds.build_recipe(TOY, tmp_path/'out', tmp_path/'bad.tsv', cache_dir=tmp_path/'c', progress=False)
+    import gzip
+    bam = tmp_path/'x.bam'; bam.write_bytes(gzip.compress(b'BAM\x01' + b'\0' * 64))
+    with pytest.raises(ValueError, match=r'x\.bam is a BAM file: convert it to a bigWig first.*bamCoverage'):
+        ds.build_recipe(TOY, tmp_path/'out2', toy_files(cells, **{'A:atac': str(bam)}), cache_dir=tmp_path/'c', progress=False)
+    with pytest.raises(ValueError, match="'A:cage': expected 'CELL:INPUT'"): ds.recipe(TOY, {'A:cage': 'x'})
+
+def test_datasets_cli(cells, tmp_path, capsys):
+    from helpers import main_in_process
+    rc, out, err = main_in_process(['datasets', 'recipe', 'paper-downstream'], capsys)
+    assert rc == 0 and 'gm12878_hg38_ctcf_chiapet_encode' in out and 'missing K562:loops: https://www.encodeproject.org' in out
+    rc, out, err = main_in_process(['datasets', 'build-recipe', 'paper-pretrain', tmp_path/'o'], capsys)
+    assert rc == 1 and 'lacks 12 input file(s)' in err
+    rc, out, err = main_in_process(['datasets', 'build-recipe', 'paper-pretrain', tmp_path/'o', '--file', 'WTC11-hic=x'], capsys)
+    assert rc == 2 and 'expected CELL:INPUT=URL' in err
+    rc, out, err = main_in_process(['datasets', 'list'], capsys)
+    assert rc == 0 and 'k562_hg38_insitu_hic_4dn' in out
+    local = ds.register('toy_cli', cells['A']['loops'].as_uri(), sha256_file(cells['A']['loops']), kind='loops', assembly='test')
+    rc, out, err = main_in_process(['datasets', 'fetch', 'toy_cli', '--cache-dir', tmp_path/'c'], capsys)
+    assert rc == 0 and out.strip() == str(tmp_path/'c'/'toy_cli'/'loops.bedpe')
