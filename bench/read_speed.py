@@ -3,7 +3,8 @@
 On the real K562 chr22 store (3 tracks) and a synthetic store (2 tracks), for random diagonal windows (i = j) and
 random loop-like windows (j - i drawn uniformly from the store's min..max loop distance, up to 400 bins), after one
 warm-up pass over the same windows (page cache, memory maps, index grids). Median of --passes timed passes.
-`WindowDataset.__getitem__` is what a torch DataLoader calls per sample. Target: >= 10,000 reads/s.
+`WindowDataset.__getitem__` is what a torch DataLoader calls per sample. Target (issue 19): >= 57,000 reads/s through
+the dataset (the reference's memmap loader reached 57,300/s); `Store.window` (float32 numpy) is shown for reference.
 A second table splits one read into its steps (microseconds each, timed step by step over the same windows);
 with --profile (or when a figure misses the target) the cProfile of `Store.window` is printed too.
 
@@ -14,7 +15,7 @@ import argparse, time
 import numpy as np
 from _common import *
 
-TARGET = 10_000
+TARGET = 57_000
 
 def random_windows(st, n:int, loop:bool, seed:int=0)->list:
     "`n` random (chrom, i, j) windows of store `st`, chromosomes drawn by length; loop-like if `loop`."
@@ -58,7 +59,7 @@ def breakdown(st, wins:list)->dict:
     return {'Store.window (float32), the whole call': step(st.window),
             'Store.window (float16, as stored), the whole call': step(lambda c, i, j: st.window(c, i, j, dtype=np.float16)),
             '  _check (bounds; called in hic() and in trk())': 2 * step(st._check),
-            '  Hi-C: flat np.take gather (float16)': step(gather),
+            '  Hi-C: band_window (two strided views, float16)': step(gather),
             '  Hi-C: numpy astype float32': step(lambda a: a.astype(np.float32), h16),
             '  tracks: 2 slices + concatenate (float16)': step(tracks16),
             '  tracks: numpy astype float32': step(lambda a: a.astype(np.float32), t16),
@@ -94,8 +95,9 @@ def main(n:int=20_000, passes:int=3, synth_mb:int=60, want_profile:bool=False):
             ds = WindowDataset([st], idx)
             r_st = rate(st.window, wins, passes)
             r_ds = rate(ds.__getitem__, [(k,) for k in np.random.default_rng(1).permutation(len(ds))], passes)
-            for via, r in (('Store.window', r_st), ('WindowDataset.__getitem__', r_ds)):
-                rows.append([name, kind, via, f'{r:,.0f}', f'{1e6 / r:.1f}', f'>= {TARGET:,}', verdict(r >= TARGET)]); ok &= r >= TARGET
+            rows.append([name, kind, 'Store.window (float32 numpy)', f'{r_st:,.0f}', f'{1e6 / r_st:.1f}', '', ''])
+            rows.append([name, kind, 'WindowDataset.__getitem__', f'{r_ds:,.0f}', f'{1e6 / r_ds:.1f}', f'>= {TARGET:,}', verdict(r_ds >= TARGET)])
+            ok &= r_ds >= TARGET
             if kind == 'loop-like': parts.append((name, breakdown(st, wins)))
     print(table(rows, ['store', 'windows', 'read via', 'reads / s', 'us / read', 'target', 'result']))
     print(f'\n({n:,} random windows per row, one warm-up pass, median of {passes} passes; loop-like: j - i uniform in '

@@ -148,7 +148,7 @@ class WindowDataset(Dataset):
         self.stores, self.index, self.target, self.noise_std, self.jitter = list(stores), index.reset_index(drop=True), target, float(noise_std), int(jitter)
         self.variant = variant
         check_hic(self.stores, variant, target)
-        self._cols = [self.index[c].to_numpy() for c in ('store', 'chrom', 'i', 'j')]
+        self._cols = [self.index[c].tolist() for c in ('store', 'chrom', 'i', 'j')]   # Python ints: fast to index
         self._y = self.index['y'].to_numpy(np.float32) if 'y' in self.index else None
         if self.jitter and not {'lo', 'hi'} <= set(self.index): raise ValueError("jitter needs the index's lo and hi columns (the bins each window must stay in)")
         self._bounds = (self.index['lo'].to_numpy(), self.index['hi'].to_numpy()) if self.jitter else None

@@ -42,6 +42,18 @@ def _grid(w:int, d:int, k:int):
         if len(_GRID) > 4096: _GRID.pop(next(iter(_GRID)))
     return _GRID[key]
 
+_MASK = {}
+def _strided_window(band:np.ndarray, i:int, d:int, w:int)->np.ndarray:
+    "Window (w, w) at rows `i..` of C-contiguous `band`, anchors `d` >= 0 bins apart, from two strided views: no index arrays."
+    k, s = band.shape[1], band.itemsize
+    view = lambda at: np.ndarray((w, w), band.dtype, band, at * s, ((k - 1) * s, s))   # numpy checks it stays in `band`
+    up = view(i * k + d)                                              # up[r, c] = band[i + r, d + c - r], right where c >= r - d
+    if d >= w - 1: return up.copy()                                   # no pixel below the diagonal
+    lo = view((i + d) * k - d)                                        # lo[c, r] = band[j + c, r - c - d], right where c < r - d
+    m = _MASK.get((w, d))
+    if m is None: m = _MASK[(w, d)] = np.arange(w)[None] >= np.arange(w)[:, None] - d
+    return np.where(m, up, lo.T)
+
 def band_window(band:np.ndarray, # (n, k) C-contiguous band: band[i, k] = contact of bins i and i + k
                 i:int, # first bin of anchor 1 (rows)
                 j:int, # first bin of anchor 2 (columns)
@@ -50,9 +62,10 @@ def band_window(band:np.ndarray, # (n, k) C-contiguous band: band[i, k] = contac
                )->np.ndarray: # (w, w), rows = anchor 1
     "The `w` x `w` window of rows `i..` and columns `j..` from a diagonal `band`."
     n, k = band.shape
+    if abs(j - i) + w > k:
+        raise ValueError(f"anchors {abs(j - i)} bins apart need {abs(j - i) + w} diagonals, but the band keeps {k} (max_dist_bp)")
+    if 0 <= j - i and i >= 0 and j + w <= n and band.flags.c_contiguous: return as_dtype(_strided_window(band, i, j - i, w), dtype)
     flat, r0, r1, o1 = _grid(w, j - i, k)
-    if o1 > k:
-        raise ValueError(f"anchors {abs(j - i)} bins apart need {o1} diagonals, but the band keeps {k} (max_dist_bp)")
     if i + r0 < 0 or i + r1 > n:
         raise ValueError(f"window ({i}, {j}) of {w} bins needs band rows {i + r0}..{i + r1 - 1}, "
                          f"the band has 0..{n - 1}")
@@ -527,6 +540,7 @@ class Store:
         self.chromsizes = {c: v['length'] for c, v in self.manifest['chroms'].items()}
         self.has_hic = bool(self.manifest.get('has_hic', True))   # False: a tracks-only store (`build_store(chromsizes=)`)
         self._mm, self._tables = {}, {}   # memory maps; label tables held in memory (see `Store.with_table`)
+        self._band, self._tpb = self.cfg.band_bins, self.cfg.trk_per_bin   # read at every window: properties cost
 
     def __repr__(self):
         return (f"Store({self.path.name}: {len(self.chroms)} chromosomes, res={self.res:,}, tracks={self.tracks}, "
@@ -547,7 +561,7 @@ class Store:
     def _check(self, chrom, i, j):
         self._need(chrom)
         n = self.n_bins[chrom]
-        if abs(j - i) + self.w > self.cfg.band_bins:
+        if abs(j - i) + self.w > self._band:
             raise ValueError(f"window ({i}, {j}) on {chrom}: anchors {abs(j - i)} bins apart are farther than the "
                              f"store keeps (max_dist_bp {self.cfg.max_dist_bp:,} = {self.cfg.max_dist_bins} bins); "
                              "rebuild with a larger --max-dist-bp")
@@ -564,7 +578,7 @@ class Store:
     def trk(self, chrom:str, i:int, j:int, dtype=np.float32)->np.ndarray:
         "Tracks (2 * w * trk_per_bin, n_tracks) of the anchors starting at bins `i` and `j` of `chrom`."
         self._check(chrom, i, j)
-        t, k = self._arr(chrom, 'tracks'), self.cfg.trk_per_bin
+        t, k = self._arr(chrom, 'tracks'), self._tpb
         return as_dtype(np.concatenate([t[i * k:(i + self.w) * k], t[j * k:(j + self.w) * k]]), dtype)
 
     def window(self, chrom:str, i:int, j:int, dtype=np.float32)->tuple[np.ndarray, np.ndarray]:
