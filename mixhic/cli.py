@@ -423,7 +423,7 @@ def _demo(a):
     from mixhic.pretrain import demo
     from_args(demo, a)
 
-# %% ../nbs/17_cli.ipynb #0324e248
+# %% ../nbs/17_cli.ipynb #f3a8aae2
 def _file_arg(s:str)->tuple:
     "CELL:INPUT=URL (or a path), as a (key, url) pair for `build_recipe`'s `files`."
     k, eq, url = s.partition('=')

@@ -643,7 +643,7 @@ def _has_real(rel:str)->bool:
     try: return real_data(rel).is_file()
     except FileNotFoundError: return False
 
-# %% ../nbs/18_datasets.ipynb #782b81bd
+# %% ../nbs/18_datasets.ipynb #9fb8cdd3
 RECIPE_INPUTS = {'hic': 'hic', 'atac': 'track', 'dnase': 'track', 'cage': 'track', 'loops': 'loops'}  # input: registry kind
 _ENCODE_ASSAY = {'atac': 'ATAC-seq', 'dnase': 'DNase-seq', 'cage': 'CAGE'}
 _ENCODE_CELL = {'IMR90': 'IMR-90'}   # ENCODE's biosample term names where they differ from the paper's
@@ -724,7 +724,7 @@ def recipe(name, # a recipe from `RECIPES` ('paper-pretrain', 'paper-downstream'
                              skip_chroms=','.join(skip), find=_find(cell, inp)))
     return pd.DataFrame(rows)
 
-# %% ../nbs/18_datasets.ipynb #d2227aac
+# %% ../nbs/18_datasets.ipynb #40f91290
 def _magic(p:Path, n:int=4)->bytes:
     with open(p, 'rb') as f: return f.read(n)
 
@@ -771,7 +771,7 @@ def _convert(p:Path, inp:str, where:Path, hic:Path|None, res:int)->Path:
     log.info(f"converted {p.name} -> {out}")
     return out
 
-# %% ../nbs/18_datasets.ipynb #1bbd9a6e
+# %% ../nbs/18_datasets.ipynb #26eef07b
 def _fetch_input(row, cell:str, r:dict, cache_dir, reg, progress:bool, timeout:float, offline)->Path:
     "The local file of one recipe input: a registered data set fetched, a given URL fetched, or a given path as it is."
     if row.source == 'registry':

@@ -225,7 +225,7 @@ def perturb_loops(stores, # a store, a path, or a list of them
         raise ValueError(f"a {m.modality!r} model reads no tracks: perturbing them changes nothing")
     tc = ck.train_cfg
     if which not in ('valid', 'test'): raise ValueError(f"which must be 'valid' or 'test', got {which!r}")
-    d = make_datasets(stores, LOOPS, ck.split, neg_ratio=tc['neg_ratio'], seed=tc['seed'])[1 if which == 'valid' else 2]
+    d = make_datasets(stores, LOOPS, ck.split, neg_ratio=tc['neg_ratio'], seed=tc['seed'], variant=m.modality)[1 if which == 'valid' else 2]
     pos = d.index[d.index.y == 1].index.to_numpy()
     if not len(pos): raise ValueError(f"no loops in the {which} split to perturb")
     from torch.utils.data import Subset
