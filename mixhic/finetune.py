@@ -4,7 +4,7 @@
 
 # %% ../nbs/12a_finetune.ipynb #5ffd57a3
 from __future__ import annotations
-import json, time
+import copy, json, time
 from dataclasses import dataclass, asdict, replace
 from functools import partial
 from pathlib import Path
@@ -27,7 +27,7 @@ from .train import (SaveRun, Checkpoint, load_checkpoint, save_checkpoint, Epoch
 # %% auto #0
 __all__ = ['SCHEDULES', 'PAPER_FINETUNE', 'NOISES', 'BODY', 'FinetuneCfg', 'TaskLoss', 'Scores', 'Score', 'task_scores',
            'perturb_hic', 'HicNoise', 'relabel', 'body_head_split', 'build_task_model', 'finetune_learner',
-           'load_task_model', 'predict_ds', 'window_fn', 'baseline', 'evaluate', 'finetune']
+           'load_task_model', 'predict_ds', 'bf16_copy', 'window_fn', 'baseline', 'evaluate', 'finetune']
 
 # %% ../nbs/12a_finetune.ipynb #3bf0ed90
 SCHEDULES = ('fit', 'one_cycle', 'fine_tune')
@@ -365,16 +365,33 @@ def predict_ds(model:MixHiC, # a task model
     if not P: raise ValueError("the dataset is empty: nothing to predict")
     return np.concatenate(P), np.concatenate(Y)
 
+def bf16_copy(model:nn.Module, # a model (left as it is)
+             )->nn.Module: # a copy in bf16, for inference
+    "A bf16 copy of `model` for inference: weights stored in bf16 (not cast again at every call, as autocast does), normalisation layers and buffers (e.g. a map head's distance decay) in float32."
+    m = copy.deepcopy(model).to(torch.bfloat16)
+    for x in m.modules():
+        if isinstance(x, (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm)): x.float()
+    for x in m.modules():
+        for k, b in x.named_buffers(recurse=False):
+            if b.is_floating_point(): setattr(x, k, b.float())
+    return m
+
 def window_fn(model:MixHiC, # a task model
               device=None, # torch device (default: CPU; 'auto': the GPU if there is one)
+              precision:str='fp32', # 'fp32', 'bf16' (faster where the CPU has bf16 instructions; bf16 results), 'auto' (bf16 on a GPU)
              ):
     "`model` as a function (hic, trk) -> numpy predictions: loop probabilities (b,), maps (b, w, w), profiles (b, w)."
+    from mixhic.train import PRECISIONS
+    if precision not in PRECISIONS: raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     device = pick_device(device or 'cpu')
     model, task = model.to(device).eval(), get_task(model.task)
+    bf16 = precision == 'bf16' or (precision == 'auto' and device.type == 'cuda')
+    run = bf16_copy(model) if bf16 else model
     @torch.inference_mode()
     def fn(hic, trk):   # (b, 1, w, w) Hi-C windows, (b, l, c) tracks
-        out = model(hic.to(device), trk.to(device))
-        return task.output(out, 'cage').cpu().numpy()
+        with torch.autocast(device.type, torch.bfloat16, enabled=bf16):   # norms in float32, matmuls in bf16
+            out = run(hic.to(device), trk.to(device))
+        return task.output(out, 'cage').float().cpu().numpy()
     fn.modality = model.modality   # which inputs it reads: a Hi-C model is refused on a tracks-only store
     return fn
 

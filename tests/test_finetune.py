@@ -146,6 +146,11 @@ def test_predict_cli(synth_store, synth, tmp_path):
     assert clr.bins()[['chrom', 'start', 'end']][:].equals(src.bins()[['chrom', 'start', 'end']][:])
     pix = clr.pixels(join=True)[:]
     assert set(pix.chrom1) == {'chr2'} and (pix['count'] > 0).all() and len(pix) > 1000
+    r = run_cli(['predict', 'maps', synth_store, '--model', ck['maps'], '--out', tmp_path/'pred16.cool', '--chroms', 'chr2',
+                 '--precision', 'bf16'])                                   # opt-in bf16: the same pixels, close values
+    assert r.returncode == 0, r.stderr
+    p16 = cooler.Cooler(str(tmp_path/'pred16.cool')).pixels(join=True)[:]
+    assert len(p16) == len(pix) and np.corrcoef(p16['count'], pix['count'])[0, 1] > 0.99 and not p16['count'].equals(pix['count'])
     r = run_cli(['predict', 'loops', synth_store, '--model', ck['loop_windows'], '--out', tmp_path/'calls.bedpe', '--chroms', 'chr2',
                  '--threshold', '0', '--max-dist-bp', '100000'])
     assert r.returncode == 0, r.stderr
