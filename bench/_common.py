@@ -124,3 +124,14 @@ def wait_for_synth(timeout_s:float=0)->bool:
         except ImportError:
             if time.time() - t0 >= timeout_s: return False
             time.sleep(10)
+
+def gemm_peak(threads:int=2, dtype:str='float32', n:int=4096, repeat:int=5)->float:
+    "GFLOP/s of torch's n x n matmul in `dtype` on `threads` threads, best of `repeat`: the most any model step can reach here."
+    import torch
+    torch.set_num_threads(threads)
+    a, b = (torch.randn(n, n, dtype=getattr(torch, dtype)) for _ in range(2))
+    for _ in range(2): a @ b
+    ts = []
+    for _ in range(repeat):
+        t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)
+    return 2 * n**3 / min(ts) / 1e9

@@ -163,6 +163,28 @@ def profile(threads:int=2, top:int=15):
                                                             max_name_column_width=36, max_shapes_column_width=64))
     print('```')
 
+def step_flops(row:str)->float:
+    "FLOPs of one training step (forward + loss + backward) of `row`, counted by torch's FlopCounterMode."
+    from torch.utils.flop_counter import FlopCounterMode
+    model, cfg, hic, trk, loss = make(row)
+    with FlopCounterMode(display=False) as fc: loss(model(hic, trk)).backward()
+    return fc.get_total_flops()
+
+def roofline(a, res:dict)->str:
+    "The targets against this CPU's float32 matmul rate: the GFLOP/s each step reaches and the rate its target needs."
+    peak, rows = gemm_peak(a.threads), []
+    for row in (r for r, v in ROWS.items() if v[5]):
+        f, s, target = step_flops(row), res[row].get('s', float('nan')), ROWS[row][5]
+        rows.append([describe(row), f'{f / 1e9:.1f}', f'{s:.3f}', f'{f / s / 1e9:.0f} ({f / s / 1e9 / peak:.0%})',
+                     f'{target:.2f}', f'{f / target / 1e9:.0f} ({f / target / 1e9 / peak:.0%})'])
+    return (f'Work per step against the float32 matmul rate of this CPU ({peak:.0f} GFLOP/s: a 4096 x 4096 matmul on '
+            f'{a.threads} threads, best of 5, measured now):\n\n' +
+            table(rows, ['model', 'GFLOP / step', 's / step', 'GFLOP/s reached (of the matmul rate)', 'target s',
+                         'GFLOP/s the target needs (of the matmul rate)']) +
+            '\n\n(FLOPs: torch FlopCounterMode, matmuls and convolutions, forward and backward. A whole step also runs '
+            'normalisation, activations, attention softmax and copies that do no counted FLOPs, so a step cannot run at '
+            'the rate of one large matmul: a target that needs about that rate is out of reach in float32 on this CPU.)')
+
 def main(a)->bool:
     import torch
     header('model_speed: forward + backward seconds per training step')
@@ -180,6 +202,7 @@ def main(a)->bool:
           ' quickest timed step; system s: kernel CPU seconds per step, mostly page faults on freshly allocated gradient and'
           ' activation buffers. This VM shares its host: a row far above its fastest step, or a tiny row above ~0.1 s,'
           ' was disturbed, so rerun before reading a FAIL)\n')
+    print(roofline(a, res) + '\n')
     print('bf16 autocast on this CPU (opt-in: `--precision bf16`), against float32 on the same weights and batch:\n')
     arows = []
     for row in ('loops128-b2', 'pretrain256-b2'):

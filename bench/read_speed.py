@@ -94,7 +94,7 @@ def main(n:int=20_000, passes:int=3, synth_mb:int=60, want_profile:bool=False):
             idx = pd.DataFrame({'store': 0, 'chrom': [c for c, _, _ in wins], 'i': [i for _, i, _ in wins], 'j': [j for _, _, j in wins]})
             ds = WindowDataset([st], idx)
             r_st = rate(st.window, wins, passes)
-            r_ds = rate(ds.__getitem__, [(k,) for k in np.random.default_rng(1).permutation(len(ds))], passes)
+            r_ds = rate(ds.__getitem__, [(k,) for k in np.random.default_rng(1).permutation(len(ds)).tolist()], passes)   # Python ints, as torch's samplers give
             rows.append([name, kind, 'Store.window (float32 numpy)', f'{r_st:,.0f}', f'{1e6 / r_st:.1f}', '', ''])
             rows.append([name, kind, 'WindowDataset.__getitem__', f'{r_ds:,.0f}', f'{1e6 / r_ds:.1f}', f'>= {TARGET:,}', verdict(r_ds >= TARGET)])
             ok &= r_ds >= TARGET

@@ -170,9 +170,8 @@ class WindowDataset(Dataset):
         s, c, i, j = (col[k] for col in self._cols)
         st, i, j = self.stores[s], int(i), int(j)
         i, j, hic = self._jittered(k, st, c, i, j) if self.jitter else (i, j, None)   # a moved window's Hi-C is read once
-        if hic is None:   # as stored; torch casts float16 10x faster than numpy (a tracks-only store: zeros)
-            hic = st.hic(c, i, j, dtype=np.float16) if st.has_hic else np.zeros((st.w, st.w), np.float16)
-        trk = st.trk(c, i, j, dtype=np.float16)
+        if hic is None: hic, trk = st._window16(c, i, j)   # as stored; torch casts float16 10x faster than numpy
+        else: trk = st.trk(c, i, j, dtype=np.float16)
         trk = torch.from_numpy(trk).float()
         if self.noise_std > 0: trk = trk + self.noise_std * torch.randn_like(trk)
         out = (torch.from_numpy(hic).float()[None], trk)

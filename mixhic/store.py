@@ -590,6 +590,14 @@ class Store:
         t, k = self._arr(chrom, 'tracks'), self._tpb
         return as_dtype(np.concatenate([t[i * k:(i + self.w) * k], t[j * k:(j + self.w) * k]]), dtype)
 
+    def _window16(self, chrom:str, i:int, j:int)->tuple[np.ndarray, np.ndarray]:
+        "(hic, tracks) of window (i, j) as stored, float16, checked once: what a dataset reads (no Hi-C: zeros)."
+        self._check(chrom, i, j)
+        t, k, w = self._arr(chrom, 'tracks'), self._tpb, self.w
+        trk = np.concatenate([t[i * k:(i + w) * k], t[j * k:(j + w) * k]])
+        if not self.has_hic: return np.zeros((w, w), np.float16), trk
+        return band_window(self._arr(chrom, 'hic'), i, j, w, np.float16), trk
+
     def window(self, chrom:str, i:int, j:int, dtype=np.float32)->tuple[np.ndarray, np.ndarray]:
         "(hic (w, w), tracks (2 * w * trk_per_bin, n_tracks)) for anchors at bins `i`, `j` of `chrom`."
         return self.hic(chrom, i, j, dtype), self.trk(chrom, i, j, dtype)
