@@ -135,7 +135,7 @@ def _bin_tracks(job:dict, length:int, n:int)->tuple[np.ndarray, dict, dict]:
         name, (path, bw_chrom) = item
         return bin_track(open_bigwig(path, f'track {name}'), bw_chrom, length, cfg.trk_res, what=f'track {name} ({path})')
     # one thread per track: pyBigWig reads under the GIL, but numpy's per-chunk work (fmax, bin means, log) releases
-    # it, so one track's arithmetic runs while the next one is read (about 1.6x on two cores)
+    # it, so one track's arithmetic runs while another is read (K562 chr22, 3 tracks: build 0.47 -> 0.38 s on 2 cores)
     with ThreadPoolExecutor(max(1, min(4, len(job['tracks'])))) as ex: binned = list(ex.map(one, job['tracks'].items()))
     for t, ((name, (path, bw_chrom)), (v, covered)) in enumerate(zip(job['tracks'].items(), binned)):
         what = f'track {name} ({path})'
