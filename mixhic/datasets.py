@@ -753,8 +753,9 @@ def _bedgraph_to_bigwig(src:Path, out:Path, chromsizes:dict):
 def _convert(p:Path, inp:str, where:Path, hic:Path|None, res:int)->Path:
     "Input file `p` of kind `inp` in a form `build_store` reads; a converted copy goes to folder `where` (kept)."
     import gzip, shutil
+    from mixhic.tracks import BIGWIG_MAGIC
     m = _magic(p)
-    if inp == 'hic' or (inp != 'loops' and m in (b'\x26\xfc\x8f\x88', b'\x88\x8f\xfc\x26')): return p   # a map, or a bigWig
+    if inp == 'hic' or (inp != 'loops' and m in BIGWIG_MAGIC): return p   # a map, or a bigWig
     if m[:2] == b'\x1f\x8b':
         with gzip.open(p, 'rb') as f: head = f.read(4)
         if head == b'BAM\x01':
@@ -795,7 +796,7 @@ def _chroms(hic:Path, res:int, skip:list)->list:
 
 def _same_inputs(store:Path, ins:dict)->bool:
     "Was `store` built from exactly the files `ins` ({input: path}), by their recorded fingerprints?"
-    from mixhic.store import _fingerprint, is_store_dir
+    from mixhic.store import _fingerprint
     try: man = json.loads((store/'manifest.json').read_text())
     except (OSError, ValueError): return False
     have = {'hic': man['hic'], **man['tracks'], 'cage': man.get('cage'), 'loops': man.get('loops')}

@@ -371,7 +371,6 @@ def bf16_copy(model:nn.Module, # a model (left as it is)
     m = copy.deepcopy(model).to(torch.bfloat16)
     for x in m.modules():
         if isinstance(x, (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm)): x.float()
-    for x in m.modules():
         for k, b in x.named_buffers(recurse=False):
             if b.is_floating_point(): setattr(x, k, b.float())
     return m

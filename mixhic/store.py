@@ -587,14 +587,17 @@ class Store:
     def trk(self, chrom:str, i:int, j:int, dtype=np.float32)->np.ndarray:
         "Tracks (2 * w * trk_per_bin, n_tracks) of the anchors starting at bins `i` and `j` of `chrom`."
         self._check(chrom, i, j)
-        t, k = self._arr(chrom, 'tracks'), self._tpb
-        return as_dtype(np.concatenate([t[i * k:(i + self.w) * k], t[j * k:(j + self.w) * k]]), dtype)
+        return as_dtype(self._trk16(chrom, i, j), dtype)
+
+    def _trk16(self, chrom:str, i:int, j:int)->np.ndarray:
+        "Both anchors' tracks as stored (float16), unchecked."
+        t, k, w = self._arr(chrom, 'tracks'), self._tpb, self.w
+        return np.concatenate([t[i * k:(i + w) * k], t[j * k:(j + w) * k]])
 
     def _window16(self, chrom:str, i:int, j:int)->tuple[np.ndarray, np.ndarray]:
         "(hic, tracks) of window (i, j) as stored, float16, checked once: what a dataset reads (no Hi-C: zeros)."
         self._check(chrom, i, j)
-        t, k, w = self._arr(chrom, 'tracks'), self._tpb, self.w
-        trk = np.concatenate([t[i * k:(i + w) * k], t[j * k:(j + w) * k]])
+        trk, w = self._trk16(chrom, i, j), self.w
         if not self.has_hic: return np.zeros((w, w), np.float16), trk
         return band_window(self._arr(chrom, 'hic'), i, j, w, np.float16), trk
 

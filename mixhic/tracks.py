@@ -10,9 +10,11 @@ from .core import *
 from .core import log as _log
 
 # %% auto #0
-__all__ = ['open_bigwig', 'bin_track', 'track_chroms', 'bigwig_region']
+__all__ = ['BIGWIG_MAGIC', 'open_bigwig', 'bin_track', 'track_chroms', 'bigwig_region']
 
 # %% ../nbs/02_tracks.ipynb #31898c34
+BIGWIG_MAGIC = (b'\x26\xfc\x8f\x88', b'\x88\x8f\xfc\x26')   # a bigWig's first 4 bytes, either byte order
+
 def open_bigwig(path, # a bigWig file
                 what:str='track', # how to name it in errors, e.g. 'track atac'
                ):
@@ -20,7 +22,7 @@ def open_bigwig(path, # a bigWig file
     import pyBigWig
     p = check_file(path, what)
     with open(p, 'rb') as f: magic = f.read(4)
-    if magic not in (b'\x26\xfc\x8f\x88', b'\x88\x8f\xfc\x26'):
+    if magic not in BIGWIG_MAGIC:
         raise ValueError(f"{what} {p} is not a bigWig file (bad signature); convert bedGraph with bedGraphToBigWig")
     try: bw = pyBigWig.open(str(p))
     except RuntimeError as e:
