@@ -101,7 +101,11 @@ class Attention(nn.Module):
         ctx = x if ctx is None else ctx
         q = rearrange(self.q(x), 'b t (h e) -> b h t e', h=self.heads)                     # (b, h, t, d/h)
         k, v = rearrange(self.kv(ctx), 'b s (two h e) -> two b h s e', two=2, h=self.heads)  # 2 x (b, h, s, d/h)
-        o = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        p = self.dropout if self.training else 0.0
+        if q.dtype == torch.bfloat16 and q.device.type == 'cpu':   # bf16 on a CPU: the plain product runs forward +
+            a = ((q * q.shape[-1] ** -0.5) @ k.transpose(-1, -2)).softmax(-1)   # backward about twice as fast as the
+            o = (F.dropout(a, p) if p else a) @ v                                       # fused kernel (bench/model_speed.py)
+        else: o = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
         return self.proj(rearrange(o, 'b h t e -> b t (h e)'))                               # (b, t, d)
 
 # %% ../nbs/08_layers.ipynb #6166b80c
