@@ -59,7 +59,7 @@ def breakdown(st, wins:list)->dict:
     return {'Store.window (float32), the whole call': step(st.window),
             'Store.window (float16, as stored), the whole call': step(lambda c, i, j: st.window(c, i, j, dtype=np.float16)),
             '  _check (bounds; called in hic() and in trk())': 2 * step(st._check),
-            '  Hi-C: band_window (two strided views, float16)': step(gather),
+            '  Hi-C: band_window (a strided view, or one gather near the diagonal; float16)': step(gather),
             '  Hi-C: numpy astype float32': step(lambda a: a.astype(np.float32), h16),
             '  tracks: 2 slices + concatenate (float16)': step(tracks16),
             '  tracks: numpy astype float32': step(lambda a: a.astype(np.float32), t16),

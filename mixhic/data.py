@@ -148,7 +148,8 @@ class WindowDataset(Dataset):
         self.stores, self.index, self.target, self.noise_std, self.jitter = list(stores), index.reset_index(drop=True), target, float(noise_std), int(jitter)
         self.variant = variant
         check_hic(self.stores, variant, target)
-        self._cols = [self.index[c].tolist() for c in ('store', 'chrom', 'i', 'j')]   # Python ints: fast to index
+        self._rows = list(zip(self.index['store'].to_numpy(np.int64).tolist(), self.index['chrom'].tolist(),   # one tuple of
+                              *(self.index[c].to_numpy(np.int64).tolist() for c in ('i', 'j'))))   # Python ints per window
         self._y = self.index['y'].to_numpy(np.float32) if 'y' in self.index else None
         if self.jitter and not {'lo', 'hi'} <= set(self.index): raise ValueError("jitter needs the index's lo and hi columns (the bins each window must stay in)")
         self._bounds = (self.index['lo'].to_numpy(), self.index['hi'].to_numpy()) if self.jitter else None
@@ -167,14 +168,14 @@ class WindowDataset(Dataset):
         h = st.hic(c, i + o, j + o, dtype=np.float16)
         return (i + o, j + o, h) if window_ok(h, st.cfg.min_nonzero) == 'ok' else (i, j, None)
     def __getitem__(self, k):
-        s, c, i, j = (col[k] for col in self._cols)
-        st, i, j = self.stores[s], int(i), int(j)
+        s, c, i, j = self._rows[k]
+        st = self.stores[s]
         i, j, hic = self._jittered(k, st, c, i, j) if self.jitter else (i, j, None)   # a moved window's Hi-C is read once
         if hic is None: hic, trk = st._window16(c, i, j)   # as stored; torch casts float16 10x faster than numpy
         else: trk = st.trk(c, i, j, dtype=np.float16)
         trk = torch.from_numpy(trk).float()
         if self.noise_std > 0: trk = trk + self.noise_std * torch.randn_like(trk)
-        out = (torch.from_numpy(hic).float()[None], trk)
+        out = (torch.from_numpy(hic[None]).float(), trk)   # numpy's [None] costs a quarter of torch's
         if self.target is None: return out
         if callable(self.target): return self.target(int(s), st, c, i, j, out)
         if self.target == 'pos': return out + (torch.tensor([int(s), int(self._cids[k]), i, j]),)

@@ -42,17 +42,15 @@ def _grid(w:int, d:int, k:int):
         if len(_GRID) > 4096: _GRID.pop(next(iter(_GRID)))
     return _GRID[key]
 
-_MASK = {}
+_TAKE = {}
 def _strided_window(band:np.ndarray, i:int, d:int, w:int)->np.ndarray:
-    "Window (w, w) at rows `i..` of C-contiguous `band`, anchors `d` >= 0 bins apart, from two strided views: no index arrays."
+    "Window (w, w) at rows `i..` of C-contiguous `band`, anchors `d` >= 0 bins apart: a strided view, or one gather near the diagonal."
     k, s = band.shape[1], band.itemsize
-    view = lambda at: np.ndarray((w, w), band.dtype, band, at * s, ((k - 1) * s, s))   # numpy checks it stays in `band`
-    up = view(i * k + d)                                              # up[r, c] = band[i + r, d + c - r], right where c >= r - d
-    if d >= w - 1: return up.copy()                                   # no pixel below the diagonal
-    lo = view((i + d) * k - d)                                        # lo[c, r] = band[j + c, r - c - d], right where c < r - d
-    m = _MASK.get((w, d))
-    if m is None: m = _MASK[(w, d)] = np.arange(w)[None] >= np.arange(w)[:, None] - d
-    return np.where(m, up, lo.T)
+    if d >= w - 1:   # no pixel below the diagonal: a view, [r, c] = band[i + r, d + c - r] (numpy checks it stays in band)
+        return np.ndarray((w, w), band.dtype, band, (i * k + d) * s, ((k - 1) * s, s)).copy()
+    flat = _TAKE.get((w, d, k))                                       # else one gather from rows i..i+w-1 (a contiguous
+    if flat is None: flat = _TAKE[(w, d, k)] = _grid(w, d, k)[0].astype(np.intp)   # view): 1.6x np.where of two views
+    return band[i:i + w].reshape(-1).take(flat).reshape(w, w)
 
 def band_window(band:np.ndarray, # (n, k) C-contiguous band: band[i, k] = contact of bins i and i + k
                 i:int, # first bin of anchor 1 (rows)
@@ -599,7 +597,8 @@ class Store:
         self._check(chrom, i, j)
         trk, w = self._trk16(chrom, i, j), self.w
         if not self.has_hic: return np.zeros((w, w), np.float16), trk
-        return band_window(self._arr(chrom, 'hic'), i, j, w, np.float16), trk
+        band = self._arr(chrom, 'hic')   # bounds checked above; band_window's own checks and cast cost 1 us more
+        return (_strided_window(band, i, j - i, w) if j >= i else band_window(band, i, j, w, np.float16)), trk
 
     def window(self, chrom:str, i:int, j:int, dtype=np.float32)->tuple[np.ndarray, np.ndarray]:
         "(hic (w, w), tracks (2 * w * trk_per_bin, n_tracks)) for anchors at bins `i`, `j` of `chrom`."
