@@ -10,7 +10,7 @@ from .core import *
 from .core import log as _log
 
 # %% auto #0
-__all__ = ['BIGWIG_MAGIC', 'open_bigwig', 'bin_track', 'track_chroms', 'bigwig_region']
+__all__ = ['BIGWIG_MAGIC', 'DENSE_BP', 'open_bigwig', 'bin_track', 'track_chroms', 'bigwig_region']
 
 # %% ../nbs/02_tracks.ipynb #31898c34
 BIGWIG_MAGIC = (b'\x26\xfc\x8f\x88', b'\x88\x8f\xfc\x26')   # a bigWig's first 4 bytes, either byte order
@@ -45,6 +45,32 @@ def _coverage(bw, chrom:str, start:int, end:int, what:str)->float:
     if iv: raise _read_error(what, chrom, 'its coverage cannot be computed')
     return 0.0
 
+DENSE_BP = 200   # a stretch with a run per 200 bases or less is read per base: values() is then faster than intervals()
+
+def _intervals(bw, chrom:str, s:int, e:int, what:str)->tuple:
+    "The runs (start, end, value) of `bw` overlapping `s`..`e` of `chrom`; () where it has none."
+    if e <= s: return ()
+    try: return bw.intervals(chrom, s, e) or ()
+    except RuntimeError as err: raise _read_error(what, chrom, err) from None
+
+def _run_means(iv, s:int, e:int, bin_bp:int)->tuple[np.ndarray, bool]:
+    "Means over the `bin_bp` bins of `s`..`e` of runs `iv` (uncovered bases and negative values as 0), and whether any was < 0."
+    nb = -(-(e - s) // bin_bp)
+    if not len(iv): return np.zeros(nb), False
+    a = np.array(iv, dtype=np.float64)                                  # (runs, 3): sorted, not overlapping
+    lo, hi, v = np.clip(a[:, 0], s, e), np.clip(a[:, 1], s, e), a[:, 2]
+    neg = bool((v < 0).any())
+    v = np.fmax(v, 0)                                                  # NaN -> 0, negatives -> 0, as per base
+    edges = np.minimum(s + np.arange(nb + 1) * bin_bp, e).astype(np.float64)
+    r = np.searchsorted(hi, edges, side='right')                       # runs ending at or before each bin edge
+    cut = np.zeros(nb + 1)                                             # bases of the run an edge cuts, left of the edge
+    inside = r < len(v)
+    cut[inside] = np.maximum(edges[inside] - lo[r[inside]], 0)
+    with np.errstate(invalid='ignore', over='ignore'):                # an infinite value: inf, then NaN (refused below)
+        cum = np.r_[0.0, np.cumsum(v * (hi - lo))]                     # signal integrated up to the end of each run
+        part = np.multiply(v[np.minimum(r, len(v) - 1)], cut, out=np.zeros(nb + 1), where=cut > 0)
+        return np.diff(cum[r] + part) / bin_bp, neg
+
 def bin_track(bw, # an open bigWig (see `open_bigwig`)
               chrom:str, # chromosome name as the bigWig writes it
               length:int, # chromosome length (bp), or the end of the binned stretch; bins past the bigWig's end are 0
@@ -62,15 +88,25 @@ def bin_track(bw, # an open bigWig (see `open_bigwig`)
     covered = int(round(_coverage(bw, chrom, int(start), end_bw, what) * (end_bw - start)))   # from the index: instant
     chunk = max(1, chunk_bp // bin_bp) * bin_bp
     neg = False                    # (bw.header() would tell minVal, but pyBigWig crashes on it for all-NaN files)
+    probe = max(1, chunk // 16 // bin_bp) * bin_bp
+    runs = True                    # read runs (intervals) until a stretch proves dense, then bases (values) from there on
     for s in range(int(start), end_bw if covered else 0, chunk):
-        e = min(s + chunk, end_bw)
+        e, k = min(s + chunk, end_bw), (s - start) // bin_bp
+        if runs:
+            p = min(e, s + probe)
+            iv = _intervals(bw, chrom, s, p, what)
+            runs = len(iv) * DENSE_BP <= p - s
+            if runs:
+                (m1, n1), (m2, n2) = _run_means(iv, s, p, bin_bp), _run_means(_intervals(bw, chrom, p, e, what), p, e, bin_bp)
+                out[k:k + len(m1) + len(m2)] = np.r_[m1, m2]
+                neg = neg or n1 or n2
+                continue
         try: v = bw.values(chrom, s, e, numpy=True)
         except RuntimeError as err: raise _read_error(what, chrom, err) from None
         neg = neg or bool((v < 0).any())
         np.fmax(v, 0, out=v)                                  # NaN (uncovered) -> 0 and negatives -> 0 in one pass
         pad = (-len(v)) % bin_bp
         if pad: v = np.r_[v, np.zeros(pad, v.dtype)]
-        k = (s - start) // bin_bp
         m = v.reshape(-1, bin_bp).sum(1) * np.float32(1 / bin_bp)   # float32 sums: 1.5x faster than float64 means
         if not np.isfinite(m).all(): m = v.reshape(-1, bin_bp).mean(1, dtype=np.float64)   # past float32: sum in float64
         out[k:k + len(v) // bin_bp] = m
