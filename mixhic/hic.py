@@ -195,7 +195,7 @@ def _cool_pixels(src, chrom, band_bins, max_pixels):
             p0, p1 = int(off[r0]), int(off[r1])
             b1, b2, v = (g[f'pixels/{k}'][p0:p1] for k in ('bin1_id', 'bin2_id', 'count'))
             keep = (b2 < hi) & (b2 - b1 < band_bins)
-            yield (b1[keep] - lo).astype(np.int64), (b2[keep] - lo).astype(np.int64), v[keep].astype(np.float64)
+            yield b1[keep] - lo, b2[keep] - lo, v[keep]   # int64 bins (cooler's), counts as stored (int or float)
             r0 = r1
 
 def _hic_block(src, chrom:str, r0:int, r1:int, c0:int, c1:int):
@@ -240,7 +240,9 @@ def hic_band(src:HicSource, # an open map
     n = src.n_bins(chrom)
     band = np.zeros((n, band_bins), dtype=np.float32)
     for i, j, v in pixels(src, chrom, band_bins): band[i, j - i] = v
-    band[np.arange(n)[:, None] + np.arange(band_bins)[None] >= n] = np.nan   # past the chromosome end
+    t = min(n, band_bins)                                                    # past the chromosome end: only the
+    tail = band[n - t:]                                                      # last band_bins rows reach it
+    tail[np.arange(n - t, n)[:, None] + np.arange(band_bins)[None] >= n] = np.nan
     info = {'norm': norm, 'scale': 1.0, 'raw_sum': float(np.nansum(band))}
     w = weights(src, chrom, norm)
     if w is not None:

@@ -56,20 +56,23 @@ def _intervals(bw, chrom:str, s:int, e:int, what:str)->tuple:
 def _run_means(iv, s:int, e:int, bin_bp:int)->tuple[np.ndarray, bool]:
     "Means over the `bin_bp` bins of `s`..`e` of runs `iv` (uncovered bases and negative values as 0), and whether any was < 0."
     nb = -(-(e - s) // bin_bp)
-    if not len(iv): return np.zeros(nb), False
+    out = np.zeros(nb)
+    if not len(iv): return out, False
     a = np.array(iv, dtype=np.float64)                                  # (runs, 3): sorted, not overlapping
-    lo, hi, v = np.clip(a[:, 0], s, e), np.clip(a[:, 1], s, e), a[:, 2]
+    lo, hi = (np.clip(a[:, k], s, e).astype(np.int64) - s for k in (0, 1))   # bases from s
+    v = a[:, 2]
     neg = bool((v < 0).any())
     v = np.fmax(v, 0)                                                  # NaN -> 0, negatives -> 0, as per base
-    edges = np.minimum(s + np.arange(nb + 1) * bin_bp, e).astype(np.float64)
-    r = np.searchsorted(hi, edges, side='right')                       # runs ending at or before each bin edge
-    cut = np.zeros(nb + 1)                                             # bases of the run an edge cuts, left of the edge
-    inside = r < len(v)
-    cut[inside] = np.maximum(edges[inside] - lo[r[inside]], 0)
-    with np.errstate(invalid='ignore', over='ignore'):                # an infinite value: inf, then NaN (refused below)
-        cum = np.r_[0.0, np.cumsum(v * (hi - lo))]                     # signal integrated up to the end of each run
-        part = np.multiply(v[np.minimum(r, len(v) - 1)], cut, out=np.zeros(nb + 1), where=cut > 0)
-        return np.diff(cum[r] + part) / bin_bp, neg
+    b0, b1 = lo // bin_bp, (hi - 1) // bin_bp                          # the first and the last bin each run touches
+    one = b0 == b1
+    head = np.where(one, hi - lo, (b0 + 1) * bin_bp - lo)              # its bases in the first bin
+    tail = np.where(one, 0, hi - b1 * bin_bp)                          # and in the last
+    with np.errstate(invalid='ignore', over='ignore'):                # an infinite value: inf or NaN (refused later)
+        out += np.bincount(b0, v * head, nb) + np.bincount(b1, v * tail, nb)   # bins two runs may share
+        full = np.maximum(b1 - b0 - 1, 0)                              # bins wholly inside a run: no other run there
+        if full.any():
+            out[np.arange(full.sum()) + np.repeat(b0 + 1 - (np.cumsum(full) - full), full)] += np.repeat(v, full) * bin_bp
+    return out / bin_bp, neg
 
 def bin_track(bw, # an open bigWig (see `open_bigwig`)
               chrom:str, # chromosome name as the bigWig writes it
