@@ -113,16 +113,35 @@ def _json_default(o):
     raise TypeError(f"cannot write {type(o)} to JSON")
 
 # %% ../nbs/06_store.ipynb #a3493e26
+def _antidiag_sums(cum:np.ndarray, w:int)->np.ndarray:
+    "S[i] = sum over t < w of cum[i + t, w - 1 - t], for every i (a strided view of C-contiguous (n, >= w) `cum`)."
+    c = np.ascontiguousarray(cum[:, :w])
+    if len(c) < w: return np.zeros(0, c.dtype)
+    s = c.itemsize
+    return np.ndarray((len(c) - w + 1, w), c.dtype, c, (w - 1) * s, (w * s, (w - 1) * s)).sum(1)
+
+def _diag_status(band:np.ndarray, starts:np.ndarray, n:int, cfg)->np.ndarray:
+    "`window_ok` of the diagonal windows at `starts` (all fitting), for all at once: counts over the band's first w columns."
+    w, b = cfg.win_bins, band[:, :cfg.win_bins]
+    bad = _antidiag_sums(np.cumsum(~np.isfinite(b), 1, dtype=np.int32), w)    # non-finite pixels on and above the diagonal
+    nz = np.cumsum(b != 0, 1, dtype=np.int32)                                 # (NaN counts as non-zero, as in window_ok)
+    diag = np.r_[0, np.cumsum(nz[:, 0])]                                     # non-zero pixels on the diagonal
+    nnz = 2 * _antidiag_sums(nz, w) - (diag[w:] - diag[:-w])                  # the window: its upper triangle twice
+    i = np.asarray(starts, np.int64)
+    return np.where(bad[i] > 0, 'nonfinite', np.where(nnz[i] < cfg.min_nonzero * w * w, 'sparse', 'ok')).astype(object)
+
 def _status_windows(band, starts_i, starts_j, n, cfg):
     "Filter status of windows (i, j) given as arrays, 'at_edge' when one does not fit; `band` None (no Hi-C): 'ok'."
     w = cfg.win_bins
-    out = []
-    for i, j in zip(starts_i, starts_j):
-        fits = min(i, j) >= 0 and max(i, j) + w <= n
-        if not fits: out.append('at_edge')
-        elif band is None: out.append('ok')    # a tracks-only store: no contacts to filter on
-        else: out.append(window_ok(band_window(band, int(i), int(j), w), cfg.min_nonzero))
-    return np.array(out, dtype=object)
+    si, sj = np.asarray(starts_i, np.int64), np.asarray(starts_j, np.int64)
+    out = np.full(len(si), 'ok', dtype=object)
+    fits = (np.minimum(si, sj) >= 0) & (np.maximum(si, sj) + w <= n)
+    out[~fits] = 'at_edge'
+    if band is None: return out    # a tracks-only store: no contacts to filter on
+    d = fits & (si == sj)          # diagonal windows: all at once (16 ms -> 3 ms for K562 chr22's 810)
+    if d.any(): out[d] = _diag_status(band, si[d], n, cfg)
+    for k in np.flatnonzero(fits & ~d): out[k] = window_ok(band_window(band, int(si[k]), int(sj[k]), w), cfg.min_nonzero)
+    return out
 
 def _check_finite(v:np.ndarray, what:str, chrom:str, bin_bp:int):
     "Refuse binned values `v` of `chrom` that are not finite as stored (e.g. past float16's 65,504), naming the first."
