@@ -56,7 +56,8 @@ def _intervals(bw, chrom:str, s:int, e:int, what:str)->tuple:
 def _run_means(iv, s:int, e:int, bin_bp:int)->tuple[np.ndarray, bool]:
     "Means over the `bin_bp` bins of `s`..`e` of runs `iv` (uncovered bases and negative values as 0), and whether any was < 0."
     nb = -(-(e - s) // bin_bp)
-    if not len(iv): return np.zeros(nb), False
+    out = np.zeros(nb)
+    if not len(iv): return out, False
     a = np.array(iv, dtype=np.float64)                                  # (runs, 3): sorted, not overlapping
     lo, hi = (np.clip(a[:, k], s, e).astype(np.int64) - s for k in (0, 1))   # bases from s
     v = a[:, 2]
@@ -67,12 +68,11 @@ def _run_means(iv, s:int, e:int, bin_bp:int)->tuple[np.ndarray, bool]:
     head = np.where(one, hi - lo, (b0 + 1) * bin_bp - lo)              # its bases in the first bin
     tail = np.where(one, 0, hi - b1 * bin_bp)                          # and in the last
     with np.errstate(invalid='ignore', over='ignore'):                # an infinite value: inf or NaN (refused later)
-        out = np.bincount(np.r_[b0, b1], np.r_[v * head, v * tail], nb)   # first and last bins: two runs may share one
+        out += np.bincount(b0, v * head, nb) + np.bincount(b1, v * tail, nb)   # bins two runs may share
         full = np.maximum(b1 - b0 - 1, 0)                              # bins wholly inside a run: no other run there
         if full.any():
             out[np.arange(full.sum()) + np.repeat(b0 + 1 - (np.cumsum(full) - full), full)] += np.repeat(v, full) * bin_bp
-        out /= bin_bp
-    return out, neg
+    return out / bin_bp, neg
 
 def bin_track(bw, # an open bigWig (see `open_bigwig`)
               chrom:str, # chromosome name as the bigWig writes it
@@ -92,16 +92,17 @@ def bin_track(bw, # an open bigWig (see `open_bigwig`)
     chunk = max(1, chunk_bp // bin_bp) * bin_bp
     neg = False                    # (bw.header() would tell minVal, but pyBigWig crashes on it for all-NaN files)
     probe = max(1, chunk // 16 // bin_bp) * bin_bp
-    runs, pend, parts, pos = True, [], [], int(start)   # read runs (intervals) until a stretch proves dense, then bases
-    for s in range(int(start), end_bw if covered else 0, chunk):   # (values) from there on; runs cover start..pos
+    runs = True                    # read runs (intervals) until a stretch proves dense, then bases (values) from there on
+    for s in range(int(start), end_bw if covered else 0, chunk):
         e, k = min(s + chunk, end_bw), (s - start) // bin_bp
         if runs:
             p = min(e, s + probe)
             iv = _intervals(bw, chrom, s, p, what)
             runs = len(iv) * DENSE_BP <= p - s
             if runs:
-                pend += iv; pend += _intervals(bw, chrom, p, e, what); pos = e
-                if len(pend) > 100_000: parts.append(np.array(pend, dtype=np.float64)); pend = []   # 24 bytes a run
+                (m1, n1), (m2, n2) = _run_means(iv, s, p, bin_bp), _run_means(_intervals(bw, chrom, p, e, what), p, e, bin_bp)
+                out[k:k + len(m1) + len(m2)] = np.r_[m1, m2]
+                neg = neg or n1 or n2
                 continue
         try: v = bw.values(chrom, s, e, numpy=True)
         except RuntimeError as err: raise _read_error(what, chrom, err) from None
@@ -112,13 +113,6 @@ def bin_track(bw, # an open bigWig (see `open_bigwig`)
         m = v.reshape(-1, bin_bp).sum(1) * np.float32(1 / bin_bp)   # float32 sums: 1.5x faster than float64 means
         if not np.isfinite(m).all(): m = v.reshape(-1, bin_bp).mean(1, dtype=np.float64)   # past float32: sum in float64
         out[k:k + len(v) // bin_bp] = m
-    if pend: parts.append(np.array(pend, dtype=np.float64))
-    if parts:                      # all runs at once: numpy's cost per call is paid once, not per chunk (1.3x faster)
-        a = np.concatenate(parts)
-        a = a[np.r_[True, a[1:, 0] != a[:-1, 0]]]   # a run across a chunk's edge was read twice
-        m, n1 = _run_means(a, int(start), pos, bin_bp)
-        out[:len(m)] = m
-        neg = neg or n1
     if neg: _log.warning(f"{what}: {chrom} holds negative values; they are set to 0 (expected a non-negative signal)")
     if not np.isfinite(out).all():
         k = int(np.flatnonzero(~np.isfinite(out))[0])
