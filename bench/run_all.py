@@ -11,7 +11,7 @@ from pathlib import Path
 from _common import table
 
 BENCH = Path(__file__).resolve().parent
-ALL = ['build_time', 'store_bytes', 'read_speed', 'build_memory', 'model_speed', 'pretrain_speed', 'tasks_real', 'tasks_synth', 'maps_expr_synth', 'loops_real', 'loop_callers', 'gpu_check', 'recipe_synth', 'demo_time']
+ALL = ['build_time', 'store_bytes', 'read_speed', 'build_memory', 'model_speed', 'predict_speed', 'pretrain_speed', 'tasks_real', 'tasks_synth', 'maps_expr_synth', 'loops_real', 'loop_callers', 'gpu_check', 'recipe_synth', 'demo_time']
 # the settings whose figures the closing notes quote (each script's own defaults are the paper's heads)
 ARGS = {'tasks_synth': ['--loop-centre', '5', '--near-miss', '2', '--loop-prior'],
         'loops_real': ['--loop-centre', '5', '--prior', '--seeds', '0,1']}
