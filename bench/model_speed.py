@@ -151,6 +151,8 @@ def profile(threads:int=2, top:int=15):
     "Print the torch.profiler tables of 3 loops C=128 batch-2 steps, by self CPU time (plain, then by input shape)."
     import torch
     from torch.profiler import profile as prof, ProfilerActivity
+    from mixhic.core import tune_malloc
+    tune_malloc()   # as training runs (and as the timed rows ran): else the table shows page faults training does not pay
     torch.set_num_threads(threads)
     model, cfg, hic, trk, loss = make('loops128-b2')
     def step(): model.zero_grad(set_to_none=True); loss(model(hic, trk)).backward()
