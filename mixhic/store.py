@@ -25,10 +25,10 @@ __all__ = ['STORE_VERSION', 'LABEL_KINDS', 'MODEL_TRK_PER_BIN', 'HIC_VARIANTS', 
 _F16 = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)  # all float16 as float32
 
 def to_float16(a:np.ndarray)->np.ndarray:
-    "`a.astype(np.float16)`, bit for bit (round to nearest even, inf past 65,504); through torch (3-4x faster) once imported."
+    "float32 `a` as float16, bit for bit `a.astype(np.float16)` (round to nearest even, inf past 65,504); through torch (3-4x faster) once imported."
     torch = sys.modules.get('torch')   # not imported for this: importing torch costs more than it saves on a whole genome
     if torch is None: return a.astype(np.float16)
-    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).half().numpy()
+    return torch.from_numpy(np.ascontiguousarray(a)).half().numpy()
 
 def as_dtype(a:np.ndarray, dtype)->np.ndarray:
     "Cast stored float16 `a` to `dtype`; float16 -> float32 through a lookup table, 3x faster than numpy's own cast."
@@ -120,7 +120,7 @@ def _antidiag_sums(cum:np.ndarray, w:int)->np.ndarray:
     s = c.itemsize
     return np.ndarray((len(c) - w + 1, w), c.dtype, c, (w - 1) * s, (w * s, (w - 1) * s)).sum(1)
 
-def _diag_status(band:np.ndarray, starts:np.ndarray, n:int, cfg)->np.ndarray:
+def _diag_status(band:np.ndarray, starts:np.ndarray, cfg)->np.ndarray:
     "`window_ok` of the diagonal windows at `starts` (all fitting), for all at once: counts over the band's first w columns."
     w, b = cfg.win_bins, band[:, :cfg.win_bins]
     bad = _antidiag_sums(np.cumsum(~np.isfinite(b), 1, dtype=np.int32), w)    # non-finite pixels on and above the diagonal
@@ -139,7 +139,7 @@ def _status_windows(band, starts_i, starts_j, n, cfg):
     out[~fits] = 'at_edge'
     if band is None: return out    # a tracks-only store: no contacts to filter on
     d = fits & (si == sj)          # diagonal windows: all at once (16 ms -> 3 ms for K562 chr22's 810)
-    if d.any(): out[d] = _diag_status(band, si[d], n, cfg)
+    if d.any(): out[d] = _diag_status(band, si[d], cfg)
     for k in np.flatnonzero(fits & ~d): out[k] = window_ok(band_window(band, int(si[k]), int(sj[k]), w), cfg.min_nonzero)
     return out
 
@@ -154,15 +154,12 @@ def _bin_tracks(job:dict, length:int, n:int)->tuple[np.ndarray, dict, dict]:
     cfg = job['cfg']
     trk = np.zeros((n * cfg.trk_per_bin, len(job['tracks'])), np.float16)
     cov, sig = {}, {}
-    def one(item):
-        name, (path, bw_chrom) = item
-        return bin_track(open_bigwig(path, f'track {name}'), bw_chrom, length, cfg.trk_res, what=f'track {name} ({path})')
     # one track after another (in the thread beside the Hi-C band): since tracks are read as runs, a thread per track
     # only contends for the GIL (K562 chr22 build 0.125 s this way, 0.13-0.14 s with 3 threads; synthetic 60 Mb 0.33-0.43
     # against 0.35-0.56 s)
-    binned = [one(item) for item in job['tracks'].items()]
-    for t, ((name, (path, bw_chrom)), (v, covered)) in enumerate(zip(job['tracks'].items(), binned)):
+    for t, (name, (path, bw_chrom)) in enumerate(job['tracks'].items()):
         what = f'track {name} ({path})'
+        v, covered = bin_track(open_bigwig(path, f'track {name}'), bw_chrom, length, cfg.trk_res, what=what)
         trk[:len(v), t] = v
         _check_finite(trk[:, t], what, bw_chrom, cfg.trk_res)
         cov[name] = covered
@@ -187,7 +184,8 @@ def _build_chrom(job:dict)->dict:
     cfg, chrom, d = job['cfg'], job['chrom'], Path(job['dir'])
     d.mkdir(exist_ok=True)      # not parents: if the build was aborted and its folder removed, stop here
     length = int(job['length'])
-    with ThreadPoolExecutor(1) as ex:   # the tracks are read and binned while the Hi-C band is built (numpy frees the GIL)
+    with ThreadPoolExecutor(1) as ex:   # the tracks are read and binned while the Hi-C band is built (they share the GIL
+                                        # with h5py's reads; numpy's large steps release it)
         tracks = ex.submit(_bin_tracks, job, length, -(-length // cfg.res))
         band, info, tinfo, n, length = _chrom_band(job, d)
         trk, cov, sig = tracks.result()

@@ -35,29 +35,26 @@ def open_bigwig(path, # a bigWig file
 def _read_error(what:str, chrom:str, e)->ValueError:
     return ValueError(f"{what}: cannot read {chrom} (a truncated or damaged bigWig?): {e}")
 
+def _intervals(bw, chrom:str, s:int, e:int, what:str)->tuple:
+    "The runs (start, end, value) of `bw` overlapping `s`..`e` of `chrom`; () where it has none; a read error raises."
+    if e <= s: return ()
+    try: return bw.intervals(chrom, s, e) or ()
+    except RuntimeError as err: raise _read_error(what, chrom, err) from None
+
 def _coverage(bw, chrom:str, start:int, end:int, what:str)->float:
     "Fraction of `start`..`end` of `chrom` that `bw` covers; a read error raises (pyBigWig says None for both)."
     try: cov = bw.stats(chrom, start, end, type='coverage', exact=True)[0]
     except RuntimeError as e: raise _read_error(what, chrom, e) from None
     if cov is not None: return float(cov)
-    try: iv = bw.intervals(chrom, start, end)   # None: no data there; a damaged block raises
-    except RuntimeError as e: raise _read_error(what, chrom, e) from None
-    if iv: raise _read_error(what, chrom, 'its coverage cannot be computed')
+    if _intervals(bw, chrom, start, end, what): raise _read_error(what, chrom, 'its coverage cannot be computed')
     return 0.0
 
 DENSE_BP = 200   # a stretch with a run per 200 bases or less is read per base: values() is then faster than intervals()
 
-def _intervals(bw, chrom:str, s:int, e:int, what:str)->tuple:
-    "The runs (start, end, value) of `bw` overlapping `s`..`e` of `chrom`; () where it has none."
-    if e <= s: return ()
-    try: return bw.intervals(chrom, s, e) or ()
-    except RuntimeError as err: raise _read_error(what, chrom, err) from None
-
 def _run_means(iv, s:int, e:int, bin_bp:int)->tuple[np.ndarray, bool]:
     "Means over the `bin_bp` bins of `s`..`e` of runs `iv` (uncovered bases and negative values as 0), and whether any was < 0."
     nb = -(-(e - s) // bin_bp)
-    out = np.zeros(nb)
-    if not len(iv): return out, False
+    if not len(iv): return np.zeros(nb), False
     a = np.array(iv, dtype=np.float64)                                  # (runs, 3): sorted, not overlapping
     lo, hi = (np.clip(a[:, k], s, e).astype(np.int64) - s for k in (0, 1))   # bases from s
     v = a[:, 2]
@@ -68,7 +65,7 @@ def _run_means(iv, s:int, e:int, bin_bp:int)->tuple[np.ndarray, bool]:
     head = np.where(one, hi - lo, (b0 + 1) * bin_bp - lo)              # its bases in the first bin
     tail = np.where(one, 0, hi - b1 * bin_bp)                          # and in the last
     with np.errstate(invalid='ignore', over='ignore'):                # an infinite value: inf or NaN (refused later)
-        out += np.bincount(b0, v * head, nb) + np.bincount(b1, v * tail, nb)   # bins two runs may share
+        out = np.bincount(b0, v * head, nb) + np.bincount(b1, v * tail, nb)   # bins two runs may share
         full = np.maximum(b1 - b0 - 1, 0)                              # bins wholly inside a run: no other run there
         if full.any():
             out[np.arange(full.sum()) + np.repeat(b0 + 1 - (np.cumsum(full) - full), full)] += np.repeat(v, full) * bin_bp
