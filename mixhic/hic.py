@@ -193,9 +193,11 @@ def _cool_pixels(src, chrom, band_bins, max_pixels):
             r1 = max(r0 + 1, int(np.searchsorted(off, off[r0] + max_pixels, side='right')) - 1)
             r1 = min(r1, hi - lo)
             p0, p1 = int(off[r0]), int(off[r1])
-            b1, b2, v = (g[f'pixels/{k}'][p0:p1] for k in ('bin1_id', 'bin2_id', 'count'))
-            keep = (b2 < hi) & (b2 - b1 < band_bins)
-            yield b1[keep] - lo, b2[keep] - lo, v[keep]   # int64 bins (cooler's), counts as stored (int or float)
+            i = np.repeat(np.arange(r0, r1), np.diff(off[r0:r1 + 1]))   # bin1 from the row index: bin1_id, 40 % of the
+            j, v = (g[f'pixels/{k}'][p0:p1] for k in ('bin2_id', 'count'))   # bytes to inflate, is not read
+            j -= lo
+            keep = (j < hi - lo) & (j - i < band_bins)
+            yield i[keep], j[keep], v[keep]   # int64 bins (cooler's), counts as stored (int or float)
             r0 = r1
 
 def _hic_block(src, chrom:str, r0:int, r1:int, c0:int, c1:int):
@@ -239,11 +241,14 @@ def hic_band(src:HicSource, # an open map
     "Read the balanced diagonal band of `chrom`: `band[i, k]` = contact between bins i and i + k."
     n = src.n_bins(chrom)
     band = np.zeros((n, band_bins), dtype=np.float32)
-    for i, j, v in pixels(src, chrom, band_bins): band[i, j - i] = v
+    raw_sum, flat = 0.0, band.reshape(-1)
+    for i, j, v in pixels(src, chrom, band_bins):
+        flat[i * (band_bins - 1) + j] = v                                    # band[i, j - i]
+        raw_sum += float(np.nansum(v, dtype=np.float64))                     # (a sum of the band: a copy of it)
     t = min(n, band_bins)                                                    # past the chromosome end: only the
     tail = band[n - t:]                                                      # last band_bins rows reach it
     tail[np.arange(n - t, n)[:, None] + np.arange(band_bins)[None] >= n] = np.nan
-    info = {'norm': norm, 'scale': 1.0, 'raw_sum': float(np.nansum(band))}
+    info = {'norm': norm, 'scale': 1.0, 'raw_sum': raw_sum}
     w = weights(src, chrom, norm)
     if w is not None:
         w = w.astype(np.float32)

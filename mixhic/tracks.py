@@ -4,13 +4,14 @@
 
 # %% ../nbs/02_tracks.ipynb #4fb99b06
 from __future__ import annotations
+from itertools import chain
 from pathlib import Path
 import numpy as np
 from .core import *
 from .core import log as _log
 
 # %% auto #0
-__all__ = ['BIGWIG_MAGIC', 'DENSE_BP', 'open_bigwig', 'bin_track', 'track_chroms', 'bigwig_region']
+__all__ = ['BIGWIG_MAGIC', 'DENSE_BP', 'RUNS_AT_ONCE', 'open_bigwig', 'bin_track', 'track_chroms', 'bigwig_region']
 
 # %% ../nbs/02_tracks.ipynb #31898c34
 BIGWIG_MAGIC = (b'\x26\xfc\x8f\x88', b'\x88\x8f\xfc\x26')   # a bigWig's first 4 bytes, either byte order
@@ -51,11 +52,14 @@ def _coverage(bw, chrom:str, start:int, end:int, what:str)->float:
 
 DENSE_BP = 200   # a stretch with a run per 200 bases or less is read per base: values() is then faster than intervals()
 
-def _run_means(iv, s:int, e:int, bin_bp:int)->tuple[np.ndarray, bool]:
-    "Means over the `bin_bp` bins of `s`..`e` of runs `iv` (uncovered bases and negative values as 0), and whether any was < 0."
-    nb = -(-(e - s) // bin_bp)
-    if not len(iv): return np.zeros(nb), False
-    a = np.array(iv, dtype=np.float64)                                  # (runs, 3): sorted, not overlapping
+RUNS_AT_ONCE = 1 << 16   # runs read (as Python tuples, ~150 bytes each) before they are binned together
+
+def _run_means(parts:list, s:int, e:int, bin_bp:int, out:np.ndarray)->bool:
+    "Write into zeros `out` the means over the `bin_bp` bins of `s`..`e` of the runs in `parts` (uncovered bases and negative values as 0); whether any was < 0."
+    n = sum(map(len, parts))
+    if not n: return False
+    a = np.fromiter(chain.from_iterable(chain.from_iterable(parts)), np.float64, 3 * n).reshape(-1, 3)   # (runs, 3):
+                                                        # sorted, not overlapping (np.array: 2x slower on nested tuples)
     lo, hi = (np.clip(a[:, k], s, e).astype(np.int64) - s for k in (0, 1))   # bases from s
     v = a[:, 2]
     neg = bool((v < 0).any())
@@ -65,11 +69,12 @@ def _run_means(iv, s:int, e:int, bin_bp:int)->tuple[np.ndarray, bool]:
     head = np.where(one, hi - lo, (b0 + 1) * bin_bp - lo)              # its bases in the first bin
     tail = np.where(one, 0, hi - b1 * bin_bp)                          # and in the last
     with np.errstate(invalid='ignore', over='ignore'):                # an infinite value: inf or NaN (refused later)
-        out = np.bincount(b0, v * head, nb) + np.bincount(b1, v * tail, nb)   # bins two runs may share
+        key = np.column_stack([b0, b1]).ravel()                        # b0[0] <= b1[0] <= b0[1] <= ...: sorted, as the
+        cut = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])         # runs are; the partial bins' sums in one pass
+        out[key[cut]] = np.add.reduceat(np.column_stack([v * head, v * tail]).ravel(), cut) / bin_bp   # (float64)
         full = np.maximum(b1 - b0 - 1, 0)                              # bins wholly inside a run: no other run there
-        if full.any():
-            out[np.arange(full.sum()) + np.repeat(b0 + 1 - (np.cumsum(full) - full), full)] += np.repeat(v, full) * bin_bp
-    return out / bin_bp, neg
+        if full.any(): out[np.arange(full.sum()) + np.repeat(b0 + 1 - (np.cumsum(full) - full), full)] = np.repeat(v, full)
+    return neg
 
 def bin_track(bw, # an open bigWig (see `open_bigwig`)
               chrom:str, # chromosome name as the bigWig writes it
@@ -89,18 +94,30 @@ def bin_track(bw, # an open bigWig (see `open_bigwig`)
     chunk = max(1, chunk_bp // bin_bp) * bin_bp
     neg = False                    # (bw.header() would tell minVal, but pyBigWig crashes on it for all-NaN files)
     probe = max(1, chunk // 16 // bin_bp) * bin_bp
-    runs = True                    # read runs (intervals) until a stretch proves dense, then bases (values) from there on
+    runs, parts, s0 = True, [], int(start)   # runs read and not yet binned, from base s0 on
+    def bin_runs(e):                         # bin the pending runs, s0..e
+        nonlocal parts, s0, neg
+        k0 = (s0 - start) // bin_bp
+        neg = _run_means(parts, s0, e, bin_bp, out[k0:k0 - (-(e - s0) // bin_bp)]) or neg
+        parts, s0 = [], e
+    def read(s, e):                          # the runs of s..e not read before (one over s was, with the stretch before)
+        iv = _intervals(bw, chrom, s, e, what)
+        i = 0
+        while s > s0 and i < len(iv) and iv[i][0] < s: i += 1
+        parts.append(iv[i:] if i else iv)
+        return len(iv)
+    # runs (intervals) are read until a chunk proves dense, then bases (values) from the next chunk on; the first chunk's
+    # first sixteenth is a probe. Memory: at most RUNS_AT_ONCE runs plus one chunk's.
     for s in range(int(start), end_bw if covered else 0, chunk):
         e, k = min(s + chunk, end_bw), (s - start) // bin_bp
         if runs:
-            p = min(e, s + probe)
-            iv = _intervals(bw, chrom, s, p, what)
-            runs = len(iv) * DENSE_BP <= p - s
+            p = min(e, s + probe) if s == start else s
+            runs = read(s, p) * DENSE_BP <= p - s
             if runs:
-                (m1, n1), (m2, n2) = _run_means(iv, s, p, bin_bp), _run_means(_intervals(bw, chrom, p, e, what), p, e, bin_bp)
-                out[k:k + len(m1) + len(m2)] = np.r_[m1, m2]
-                neg = neg or n1 or n2
+                runs = read(p, e) * DENSE_BP <= e - p
+                if not runs or sum(map(len, parts)) >= RUNS_AT_ONCE: bin_runs(e)
                 continue
+            parts, s0 = [], s      # the probe found it dense: nothing read is kept
         try: v = bw.values(chrom, s, e, numpy=True)
         except RuntimeError as err: raise _read_error(what, chrom, err) from None
         neg = neg or bool((v < 0).any())
@@ -110,6 +127,7 @@ def bin_track(bw, # an open bigWig (see `open_bigwig`)
         m = v.reshape(-1, bin_bp).sum(1) * np.float32(1 / bin_bp)   # float32 sums: 1.5x faster than float64 means
         if not np.isfinite(m).all(): m = v.reshape(-1, bin_bp).mean(1, dtype=np.float64)   # past float32: sum in float64
         out[k:k + len(v) // bin_bp] = m
+    if parts: bin_runs(end_bw)
     if neg: _log.warning(f"{what}: {chrom} holds negative values; they are set to 0 (expected a non-negative signal)")
     if not np.isfinite(out).all():
         k = int(np.flatnonzero(~np.isfinite(out))[0])
