@@ -243,7 +243,9 @@ def hic_band(src:HicSource, # an open map
     band = np.zeros((n, band_bins), dtype=np.float32)
     raw_sum, flat = 0.0, band.reshape(-1)
     for i, j, v in pixels(src, chrom, band_bins):
-        flat[i * (band_bins - 1) + j] = v                                    # band[i, j - i]
+        i *= band_bins - 1                                                   # band[i, j - i] at flat index
+        i += j                                                               # i (B - 1) + j, in place
+        flat[i] = v
         raw_sum += float(np.nansum(v, dtype=np.float64))                     # (a sum of the band: a copy of it)
     t = min(n, band_bins)                                                    # past the chromosome end: only the
     tail = band[n - t:]                                                      # last band_bins rows reach it
