@@ -246,7 +246,7 @@ def hic_band(src:HicSource, # an open map
         i *= band_bins - 1                                                   # band[i, j - i] at flat index
         i += j                                                               # i (B - 1) + j, in place
         flat[i] = v
-        raw_sum += float(np.nansum(v, dtype=np.float64))                     # (a sum of the band: a copy of it)
+        raw_sum += float(np.nansum(v, dtype=np.float64))                     # (np.nansum(band) would copy the band)
     t = min(n, band_bins)                                                    # past the chromosome end: only the
     tail = band[n - t:]                                                      # last band_bins rows reach it
     tail[np.arange(n - t, n)[:, None] + np.arange(band_bins)[None] >= n] = np.nan

@@ -162,8 +162,8 @@ def _bin_tracks(job:dict, length:int, n:int)->tuple[np.ndarray, dict, dict]:
         v, covered = bin_track(open_bigwig(path, f'track {name}'), bw_chrom, length, cfg.trk_res, what=what)
         trk[:len(v), t] = v
         sig[name] = float(v.max()) if len(v) else 0.0
-        if sig[name] >= 65504: _check_finite(trk[:, t], what, bw_chrom, cfg.trk_res)   # finite v below float16's largest
-        cov[name] = covered                                                            # value stays finite as stored
+        if sig[name] >= 65504: _check_finite(trk[:, t], what, bw_chrom, cfg.trk_res)   # v is finite: below float16's
+        cov[name] = covered                                                            # largest value it stays so
     return trk, cov, sig
 
 def _chrom_band(job:dict, d:Path)->tuple:
