@@ -106,18 +106,22 @@ def bin_track(bw, # an open bigWig (see `open_bigwig`)
         while s > s0 and i < len(iv) and iv[i][0] < s: i += 1
         parts.append(iv[i:] if i else iv)
         return len(iv)
-    # runs (intervals) are read until a chunk proves dense, then bases (values) from the next chunk on; the first chunk's
-    # first sixteenth is a probe. Memory: at most RUNS_AT_ONCE runs plus one chunk's.
+    # runs (intervals) are read until a chunk proves dense, then bases (values) from the next chunk on. A chunk's first
+    # sixteenth is a probe unless the chunk before held runs, all sparse: after an empty stretch (a chromosome's
+    # unsequenced arm) a dense track is found in the probe. Memory: at most RUNS_AT_ONCE runs plus one chunk's.
+    last = 0                                 # runs in the chunk before
     for s in range(int(start), end_bw if covered else 0, chunk):
         e, k = min(s + chunk, end_bw), (s - start) // bin_bp
         if runs:
-            p = min(e, s + probe) if s == start else s
+            p = s if last else min(e, s + probe)
+            if p > s and parts: bin_runs(s)
             runs = read(s, p) * DENSE_BP <= p - s
             if runs:
-                runs = read(p, e) * DENSE_BP <= e - p
+                last = read(p, e)
+                runs = last * DENSE_BP <= e - p
                 if not runs or sum(map(len, parts)) >= RUNS_AT_ONCE: bin_runs(e)
                 continue
-            parts, s0 = [], s      # the probe found it dense: nothing read is kept
+            parts, s0 = [], s      # the probe found it dense: its runs are not kept (nothing else is pending)
         try: v = bw.values(chrom, s, e, numpy=True)
         except RuntimeError as err: raise _read_error(what, chrom, err) from None
         neg = neg or bool((v < 0).any())
