@@ -166,26 +166,77 @@ def profile(threads:int=2, top:int=15):
     print('```')
 
 def step_flops(row:str)->float:
-    "FLOPs of one training step (forward + loss + backward) of `row`, counted by torch's FlopCounterMode."
-    from torch.utils.flop_counter import FlopCounterMode
+    "FLOPs of one training step (forward + loss + backward) of `row`, counted by `_common.flop_counter`."
     model, cfg, hic, trk, loss = make(row)
-    with FlopCounterMode(display=False) as fc: loss(model(hic, trk)).backward()
+    with flop_counter() as fc: loss(model(hic, trk)).backward()
     return fc.get_total_flops()
 
-def roofline(a, res:dict)->str:
-    "The targets against this CPU's float32 matmul rate: the GFLOP/s each step reaches and the rate its target needs."
-    peak, rows = gemm_peak(a.threads), []
+KERNELS = ('mm', 'addmm', 'bmm', 'convolution', 'convolution_backward', '_scaled_dot_product_flash_attention_for_cpu',
+           '_scaled_dot_product_flash_attention_for_cpu_backward')
+
+def kernel_floor(row:str, bf16:bool=False, threads:int=2, repeat:int=5)->tuple[float, int]:
+    """Seconds of the compute kernels of one training step of `row` (matmuls, convolutions and their backward, fused
+    attention: `KERNELS`), each replayed on its own on random tensors of the shapes and strides it had in the step,
+    median of `repeat` calls after 2 warm-up calls, summed; and the number of kernel calls. No step can be faster than
+    its kernels run alone (hot caches, no casts, norms, activations, copies or autograd between them) unless the
+    kernels themselves change."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_map
+    from mixhic.core import tune_malloc
+    tune_malloc(); torch.set_num_threads(threads)
+    heavy, calls = {getattr(torch.ops.aten, k) for k in KERNELS}, []
+    is_spec = lambda x: isinstance(x, tuple) and len(x) == 5 and x[0] == 'tensor'
+    spec = lambda x: ('tensor', tuple(x.shape), x.stride(), x.dtype, x.storage_offset()) if isinstance(x, torch.Tensor) else x
+    class Record(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func.overloadpacket in heavy: calls.append((func, tree_map(spec, args), tree_map(spec, kwargs or {})))
+            return func(*args, **(kwargs or {}))
+    model, cfg, hic, trk, loss = make(row)
+    def step():
+        model.zero_grad(set_to_none=True)
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16): out = model(hic, trk)
+        loss(out).backward()
+    step()
+    with Record(): step()
+    def tensor(x):                                 # random values in a buffer that holds the strided view
+        if not is_spec(x): return x
+        _, shape, stride, dtype, off = x
+        n = off + 1 + sum((d - 1) * st for d, st in zip(shape, stride) if d)
+        return (torch.randn(n) if dtype.is_floating_point else torch.zeros(n)).to(dtype).as_strided(shape, stride, off)
+    total = 0.0
+    for func, args, kwargs in calls:
+        args, kwargs = tree_map(tensor, args, is_leaf=is_spec), tree_map(tensor, kwargs, is_leaf=is_spec)
+        for _ in range(2): func(*args, **kwargs)
+        ts = []
+        for _ in range(repeat):
+            t = time.perf_counter(); func(*args, **kwargs); ts.append(time.perf_counter() - t)
+        total += med(ts)
+    return total, len(calls)
+
+def roofline(a, res:dict, bf:dict)->tuple[str, dict]:
+    """The targets against this CPU: the GFLOP/s each step reaches and the rate its target needs, next to the float32
+    matmul rate, and the seconds of the step's compute kernels run alone (`kernel_floor`) in float32 and bf16."""
+    peak, rows, floors = gemm_peak(a.threads), [], {}
     for row in (r for r, v in ROWS.items() if v[5]):
         f, s, target = step_flops(row), res[row].get('s', float('nan')), ROWS[row][5]
+        (k32, n32), (k16, n16) = kernel_floor(row, False, a.threads), kernel_floor(row, True, a.threads)
+        floors[row] = (k32, k16)
         rows.append([describe(row), f'{f / 1e9:.1f}', f'{s:.3f}', f'{f / s / 1e9:.0f} ({f / s / 1e9 / peak:.0%})',
-                     f'{target:.2f}', f'{f / target / 1e9:.0f} ({f / target / 1e9 / peak:.0%})'])
-    return (f'Work per step against the float32 matmul rate of this CPU ({peak:.0f} GFLOP/s: a 4096 x 4096 matmul on '
-            f'{a.threads} threads, best of 5, measured now):\n\n' +
-            table(rows, ['model', 'GFLOP / step', 's / step', 'GFLOP/s reached (of the matmul rate)', 'target s',
-                         'GFLOP/s the target needs (of the matmul rate)']) +
-            '\n\n(FLOPs: torch FlopCounterMode, matmuls and convolutions, forward and backward. A whole step also runs '
-            'normalisation, activations, attention softmax and copies that do no counted FLOPs, so a step cannot run at '
-            'the rate of one large matmul: a target that needs about that rate is out of reach in float32 on this CPU.)')
+                     f'{target:.2f}', f'{f / target / 1e9:.0f} ({f / target / 1e9 / peak:.0%})',
+                     f'{k32:.3f} ({n32})', f"{bf.get(row, {}).get('s', float('nan')):.3f}", f'{k16:.3f} ({n16})'])
+    return (f'Work per step against this CPU ({peak:.0f} GFLOP/s: a float32 4096 x 4096 matmul on {a.threads} threads, '
+            'best of 5, measured now), and the step\'s compute kernels run alone:\n\n' +
+            table(rows, ['model', 'GFLOP / step', 'fp32 s / step', 'GFLOP/s reached (of the matmul rate)', 'target s',
+                         'GFLOP/s the target needs (of the matmul rate)', 'fp32 kernels alone s (calls)',
+                         'bf16 s / step', 'bf16 kernels alone s (calls)']) +
+            '\n\n(FLOPs: torch FlopCounterMode, mended by `_common.flop_counter`: matmuls, convolutions and attention, forward '
+            'and backward; unmended it counts a depthwise convolution\'s backward `groups` times over and misses the CPU\'s '
+            'attention. Kernels alone: every matmul, convolution (forward and backward) and fused attention call of one '
+            'step, replayed one by one on random tensors of the same shapes and strides, median of 5 calls each, summed: '
+            'hot caches and nothing between them. Where that sum in float32 is above the target, nothing outside the '
+            'kernels (layout, fusion of the small ops, allocation) can meet the target in float32 on this CPU; bf16 '
+            'autocast also spends its time casting weights down and weight gradients up, which the kernels-alone sum leaves out.)', floors)
 
 def main(a)->bool:
     import torch
@@ -204,11 +255,20 @@ def main(a)->bool:
           ' quickest timed step; system s: kernel CPU seconds per step, mostly page faults on freshly allocated gradient and'
           ' activation buffers. This VM shares its host: a row far above its fastest step, or a tiny row above ~0.1 s,'
           ' was disturbed, so rerun before reading a FAIL)\n')
-    print(roofline(a, res) + '\n')
+    bf = {row: spawn(row, 'bf16', a) for row in ('loops128-b2', 'pretrain256-b2')}
+    text, floors = roofline(a, res, bf)
+    print(text + '\n')
+    for row, (k32, k16) in floors.items():
+        t, s32, s16 = ROWS[row][5], res[row].get('s', float('nan')), bf[row].get('s', float('nan'))
+        print(f"{describe(row)} C={res[row].get('C')} batch {ROWS[row][4]}, target {t:.2f} s: float32 kernels alone {k32:.3f} s, "
+              + ('above the target: out of reach in float32 on this CPU whatever surrounds the kernels; ' if k32 > t else
+                 f'below the target, the step {s32:.3f} s; ')
+              + f'bf16 step {s16:.3f} s ({verdict(s16 <= t)}), its kernels alone {k16:.3f} s')
+    print()
     print('bf16 autocast on this CPU (opt-in: `--precision bf16`), against float32 on the same weights and batch:\n')
     arows = []
     for row in ('loops128-b2', 'pretrain256-b2'):
-        r, v = res[row], spawn(row, 'bf16', a)
+        r, v = res[row], bf[row]
         g = agreement(row, a.threads)
         arows.append([describe(row), f"{r.get('s', float('nan')):.3f}", f"{v.get('s', float('nan')):.3f}",
                       f"{r.get('s', float('nan')) / v.get('s', float('nan')):.2f}x", f"{g['loss_rel']:.1e}",

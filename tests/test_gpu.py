@@ -68,3 +68,20 @@ def test_gpu_check_cpu_smoke():
     missing = [t for t in SECTIONS if f'### {t}' not in p.stdout]
     assert not missing, f"sections missing from the output: {missing}\n{out[-6000:]}"
     assert 'error:' not in p.stdout and 'Overall: PASS' in p.stdout, out[-6000:]
+
+def test_flop_counter_mends_depthwise_backward_and_cpu_attention():
+    "bench's FLOP count (the MFU's numerator): a depthwise conv's backward is 2 forwards, not `groups` times that; CPU attention counts."
+    sys.path.insert(0, str(REPO/'bench'))
+    from _common import flop_counter
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1, groups=64)
+    x = torch.randn(2, 64, 10, 10, requires_grad=True)
+    with flop_counter() as fc: y = conv(x)
+    fwd = fc.get_total_flops()
+    assert fwd == 2 * 2 * 64 * 100 * 9                                   # 2 * batch * channels * pixels * 3x3 taps
+    with flop_counter() as fc: y.sum().backward()
+    assert fc.get_total_flops() == 2 * fwd                               # input and weight gradients
+    q, k, v = (torch.randn(2, 4, 50, 16, requires_grad=True) for _ in range(3))
+    with flop_counter() as fc: o = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+    assert fc.get_total_flops() == 2 * (2 * 2 * 4 * 50 * 50 * 16)         # q k^T and a v, 2 FLOPs per multiply-add
+    with flop_counter() as fc: o.sum().backward()
+    assert fc.get_total_flops() == 5 * (2 * 2 * 4 * 50 * 50 * 16)        # torch's count: recompute q k^T, then 4 products
