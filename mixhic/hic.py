@@ -256,7 +256,7 @@ def hic_band(src:HicSource, # an open map
         w = w.astype(np.float32)
         wj = sliding_window_view(np.r_[w, np.full(band_bins, np.nan, np.float32)], band_bins)[:n]  # (n, band): bin i+k
         valid = np.isfinite(w)[:, None] & np.isfinite(wj)
-        raw = float(band[valid].sum(dtype=np.float64))
+        raw = float(np.sum(band, where=valid, dtype=np.float64))                  # no copy of the valid entries
         band *= w[:, None]   # in place, twice: no (n, band) temporary
         band *= wj
         bal = float(np.nansum(band, dtype=np.float64))
