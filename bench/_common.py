@@ -137,9 +137,9 @@ def gemm_peak(threads:int=2, dtype:str='float32', n:int=4096, repeat:int=5)->flo
     return 2 * n**3 / min(ts) / 1e9
 
 def flop_counter():
-    """torch's `FlopCounterMode` (display off), mended where it miscounts these models: the backward of a grouped
-    (depthwise) convolution, which it counts `groups` times over (LeFF's 3x3 depthwise convolutions: 5.9 GFLOP for one
-    that does 23 MFLOP), and the CPU's fused attention kernels, which it does not count at all. A convolution's backward
+    """torch's `FlopCounterMode` (display off), mended where it miscounts these models: the weight gradient of a grouped
+    (depthwise) convolution, which it counts `groups` times over (the backward of one of LeFF's 3x3 depthwise
+    convolutions: 5.9 GFLOP for 23 MFLOP), and the CPU's fused attention kernels, which it does not count at all. A convolution's backward
     is counted as one forward per gradient it computes (input, weight); attention as torch counts it on a GPU."""
     import torch
     from torch.utils import flop_counter as fc

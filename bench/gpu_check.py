@@ -8,7 +8,7 @@
 2. Pre-training windows/s and model FLOP utilisation (MFU) at C=256 in bf16, at batches 8 (row 'pretrain256-b8'), 32
    and 64 (when they fit): the FLOPs of one real training step (forward + backward) counted by
    `torch.utils.flop_counter.FlopCounterMode` (matmuls, convolutions, attention; elementwise work is not counted), as
-   `_common.flop_counter` mends it (unmended it counts a depthwise convolution's backward `groups` times over, which
+   `_common.flop_counter` mends it (unmended it counts a depthwise convolution's weight gradient `groups` times over, which
    made the C=256 pre-training step 1.42x its true FLOPs and would have inflated the MFU by as much),
    divided by the median step time and by the GPU's dense bf16 peak: H100 SXM / H100 80GB HBM3 989 TFLOP/s, H100 PCIe
    756, H200 989, A100 312, L40S 362; any other GPU needs --peak-tflops (else MFU is skipped).
@@ -186,7 +186,7 @@ class Check:
         print(f"Pre-training model of row '{self.pre}' (C={ModelCfg.preset(*ms.ROWS[self.pre][2:4]).C}) in bf16 at batches "
               f"{', '.join(map(str, self.tput_batches))}; median of {self.steps} steps after {self.warmup} warm-up step(s). FLOPs of "
               "one real step (forward + backward) by torch.utils.flop_counter.FlopCounterMode (matmuls, convolutions, "
-              "attention), with a depthwise convolution's backward counted once, not once per group (_common.flop_counter).")
+              "attention), with a depthwise convolution's weight gradient counted once, not once per group (_common.flop_counter).")
         print(f"Peak: {f'{peak:g} TFLOP/s dense bf16, from {src}' if peak else src}.\n")
         out, ok, best = [], True, None
         for k, b in enumerate(self.tput_batches):

@@ -231,7 +231,7 @@ def roofline(a, res:dict, bf:dict)->tuple[str, dict]:
                          'GFLOP/s the target needs (of the matmul rate)', 'fp32 kernels alone s (calls)',
                          'bf16 s / step', 'bf16 kernels alone s (calls)']) +
             '\n\n(FLOPs: torch FlopCounterMode, mended by `_common.flop_counter`: matmuls, convolutions and attention, forward '
-            'and backward; unmended it counts a depthwise convolution\'s backward `groups` times over and misses the CPU\'s '
+            'and backward; unmended it counts a depthwise convolution\'s weight gradient `groups` times over and misses the CPU\'s '
             'attention. Kernels alone: every matmul, convolution (forward and backward) and fused attention call of one '
             'step, replayed one by one on random tensors of the same shapes and strides, median of 5 calls each, summed: '
             'hot caches and nothing between them. Where that sum in float32 is above the target, nothing outside the '

@@ -70,7 +70,7 @@ def test_gpu_check_cpu_smoke():
     assert 'error:' not in p.stdout and 'Overall: PASS' in p.stdout, out[-6000:]
 
 def test_flop_counter_mends_depthwise_backward_and_cpu_attention():
-    "bench's FLOP count (the MFU's numerator): a depthwise conv's backward is 2 forwards, not `groups` times that; CPU attention counts."
+    "bench's FLOP count (the MFU's numerator): a depthwise conv's backward is 2 forwards (torch counts its weight gradient `groups` times); CPU attention counts."
     sys.path.insert(0, str(REPO/'bench'))
     from _common import flop_counter
     conv = torch.nn.Conv2d(64, 64, 3, padding=1, groups=64)
