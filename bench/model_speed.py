@@ -8,7 +8,9 @@ squares of every output (a scalar that uses them all). `torch.set_num_threads(--
 training does on CPU: after `mixhic.core.tune_malloc()` (the 'plain-malloc' variant shows the cost without it).
 Targets (issue 19): half the reference scripts' time on this machine at batch 2, which take ~0.39 s per forward +
 backward for bimodal loop detection at C=128 and ~2.0 s for pre-training at C=256: <= 0.20 s and <= 1.0 s, in float32
-(the default; bf16, opt-in, is timed and compared with it below). Other rows inform.
+(the default; bf16, opt-in, is timed and compared with it below). Other rows inform. For the target rows the script
+also prints their FLOPs (`_common.flop_counter`) against this CPU's matmul rate, and the step's compute kernels replayed
+one by one on their own shapes and summed (`kernel_floor`), in float32 and bf16: a floor no change around them can beat.
 With --profile (or when a target is missed) the torch.profiler tables of the loops C=128 batch-2 step follow (by self
 CPU time, then grouped by input shape). With --variants, the two target rows again under fixes tried by
 monkeypatching (each in a fresh process), next to the library as it is. When CUDA is available the rows are timed on
