@@ -176,31 +176,27 @@ def step_flops(row:str)->float:
 KERNELS = ('mm', 'addmm', 'bmm', 'convolution', 'convolution_backward', '_scaled_dot_product_flash_attention_for_cpu',
            '_scaled_dot_product_flash_attention_for_cpu_backward')
 
-def kernel_floor(row:str, bf16:bool=False, threads:int=2, repeat:int=5)->tuple[float, int]:
-    """Seconds of the compute kernels of one training step of `row` (matmuls, convolutions and their backward, fused
-    attention: `KERNELS`), each replayed on its own on random tensors of the shapes and strides it had in the step,
-    median of `repeat` calls after 2 warm-up calls, summed; and the number of kernel calls. No step can be faster than
-    its kernels run alone (hot caches, no casts, norms, activations, copies or autograd between them) unless the
-    kernels themselves change."""
+def kernel_calls(step)->list:
+    """The compute kernels (`KERNELS`) that one call of `step` runs, in order, each as (op, args, kwargs) with every tensor
+    replaced by its spec ('tensor', shape, stride, dtype, storage offset)."""
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
     from torch.utils._pytree import tree_map
-    from mixhic.core import tune_malloc
-    tune_malloc(); torch.set_num_threads(threads)
     heavy, calls = {getattr(torch.ops.aten, k) for k in KERNELS}, []
-    is_spec = lambda x: isinstance(x, tuple) and len(x) == 5 and x[0] == 'tensor'
     spec = lambda x: ('tensor', tuple(x.shape), x.stride(), x.dtype, x.storage_offset()) if isinstance(x, torch.Tensor) else x
     class Record(TorchDispatchMode):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             if func.overloadpacket in heavy: calls.append((func, tree_map(spec, args), tree_map(spec, kwargs or {})))
             return func(*args, **(kwargs or {}))
-    model, cfg, hic, trk, loss = make(row)
-    def step():
-        model.zero_grad(set_to_none=True)
-        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16): out = model(hic, trk)
-        loss(out).backward()
-    step()
     with Record(): step()
+    return calls
+
+def replay(calls:list, repeat:int=5)->float:
+    """Seconds of `calls` (from `kernel_calls`), each run on its own on random tensors of its recorded shapes and strides,
+    median of `repeat` calls after 2 warm-up calls, summed."""
+    import torch
+    from torch.utils._pytree import tree_map
+    is_spec = lambda x: isinstance(x, tuple) and len(x) == 5 and x[0] == 'tensor'
     def tensor(x):                                 # random values in a buffer that holds the strided view
         if not is_spec(x): return x
         _, shape, stride, dtype, off = x
@@ -214,7 +210,24 @@ def kernel_floor(row:str, bf16:bool=False, threads:int=2, repeat:int=5)->tuple[f
         for _ in range(repeat):
             t = time.perf_counter(); func(*args, **kwargs); ts.append(time.perf_counter() - t)
         total += med(ts)
-    return total, len(calls)
+    return total
+
+def kernel_floor(row:str, bf16:bool=False, threads:int=2, repeat:int=5)->tuple[float, int]:
+    """Seconds of the compute kernels of one training step of `row` (matmuls, convolutions and their backward, fused
+    attention: `KERNELS`), each replayed on its own (`replay`), summed; and the number of kernel calls. No step can be
+    faster than its kernels run alone (hot caches, no casts, norms, activations, copies or autograd between them) unless
+    the kernels themselves change."""
+    import torch
+    from mixhic.core import tune_malloc
+    tune_malloc(); torch.set_num_threads(threads)
+    model, cfg, hic, trk, loss = make(row)
+    def step():
+        model.zero_grad(set_to_none=True)
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16): out = model(hic, trk)
+        loss(out).backward()
+    step()
+    calls = kernel_calls(step)
+    return replay(calls, repeat), len(calls)
 
 def roofline(a, res:dict, bf:dict)->tuple[str, dict]:
     """The targets against this CPU: the GFLOP/s each step reaches and the rate its target needs, next to the float32

@@ -85,3 +85,16 @@ def test_flop_counter_mends_depthwise_backward_and_cpu_attention():
     assert fc.get_total_flops() == 2 * (2 * 2 * 4 * 50 * 50 * 16)         # q k^T and a v, 2 FLOPs per multiply-add
     with flop_counter() as fc: o.sum().backward()
     assert fc.get_total_flops() == 5 * (2 * 2 * 4 * 50 * 50 * 16)        # torch's count: recompute q k^T, then 4 products
+
+def test_kernel_floor_records_and_replays_a_steps_kernels():
+    "bench/model_speed's kernels-alone floor: one linear layer's step is addmm, then mm twice, replayed with their strides."
+    sys.path.insert(0, str(REPO/'bench'))
+    import model_speed as ms
+    lin, x = torch.nn.Linear(16, 8), torch.randn(4, 16, requires_grad=True)       # gradients of the input and the weight
+    calls = ms.kernel_calls(lambda: lin(x).sum().backward())
+    assert [str(f.overloadpacket) for f, _, _ in calls] == ['aten.addmm', 'aten.mm', 'aten.mm']
+    w_t = calls[0][1][2]                                                   # addmm(bias, x, weight.t())
+    assert w_t[1:3] == ((16, 8), (1, 16))                                  # the transposed view, as the step had it
+    assert ms.replay(calls, repeat=1) > 0
+    s, n = ms.kernel_floor('tiny-loops-b8', threads=1, repeat=1)
+    assert n > 50 and 0 < s < 10
