@@ -9,7 +9,7 @@
    and 64 (when they fit): the FLOPs of one real training step (forward + backward) counted by
    `torch.utils.flop_counter.FlopCounterMode` (matmuls, convolutions, attention; elementwise work is not counted), as
    `_common.flop_counter` mends it (unmended it counts a depthwise convolution's weight gradient `groups` times over, which
-   made the C=256 pre-training step 1.42x its true FLOPs and would have inflated the MFU by as much),
+   made the C=256 batch-8 pre-training step 1.50x its true FLOPs on a GPU and would have inflated the MFU by as much),
    divided by the median step time and by the GPU's dense bf16 peak: H100 SXM / H100 80GB HBM3 989 TFLOP/s, H100 PCIe
    756, H200 989, A100 312, L40S 362; any other GPU needs --peak-tflops (else MFU is skipped).
    Target (the issue): >= 40 % MFU at the best of those batches.
