@@ -91,16 +91,6 @@ def fp32_no_tf32():
     try: yield
     finally: torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old
 
-def stepper(model, hic, trk, loss, dev, bf16:bool):
-    "One training step of model_speed: zero_grad, forward (bf16 autocast or fp32), loss, backward, synchronize."
-    import torch
-    def step():
-        model.zero_grad(set_to_none=True)
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16): out = model(hic, trk)
-        loss(out).backward()
-        if dev.type == 'cuda': torch.cuda.synchronize(dev)
-    return step
-
 def time_steps(step, warmup:int, steps:int)->list[float]:
     for _ in range(warmup): step()
     return timeit(step, steps)
@@ -165,7 +155,7 @@ class Check:
             for prec in ('bf16', 'fp32'):
                 try:
                     with fp32_no_tf32() if prec == 'fp32' else contextlib.nullcontext():
-                        t = time_steps(stepper(model, hic, trk, loss, self.dev, prec == 'bf16'), self.warmup, self.steps)
+                        t = time_steps(ms.stepper(model, hic, trk, loss, self.dev, prec == 'bf16'), self.warmup, self.steps)
                     res[prec] = med(t)
                     out.append([ms.describe(row), row, cfg.C, f"{n_params(model) / 1e6:.1f}", b, prec, f"{med(t) * 1e3:.1f}",
                                 f"{min(t) * 1e3:.1f}", f"{med(t) / b * 1e3:.2f}",
@@ -192,7 +182,7 @@ class Check:
         for k, b in enumerate(self.tput_batches):
             try:
                 model, cfg, hic, trk, loss = self.make(row_for(self.pre, b))
-                step = stepper(model, hic, trk, loss, self.dev, True)
+                step = ms.stepper(model, hic, trk, loss, self.dev, True)
                 s = med(time_steps(step, self.warmup, self.steps))
                 fl = flops_of(step)
                 mfu = fl / s / (peak * 1e12) if peak else None
@@ -299,7 +289,7 @@ class Check:
         def one(b:int)->float:
             model, cfg, hic, trk, loss = self.make(row_for(self.pre, b))
             if cuda: torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats(self.dev)
-            stepper(model, hic, trk, loss, self.dev, True)()
+            ms.stepper(model, hic, trk, loss, self.dev, True)()
             return torch.cuda.max_memory_allocated(self.dev) / 2**30 if cuda else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
         out, fit, ok = [], None, True
         for b in self.mem_batches:

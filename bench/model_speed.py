@@ -176,6 +176,16 @@ def step_flops(row:str)->float:
 KERNELS = ('mm', 'addmm', 'bmm', 'convolution', 'convolution_backward', '_scaled_dot_product_flash_attention_for_cpu',
            '_scaled_dot_product_flash_attention_for_cpu_backward')
 
+def stepper(model, hic, trk, loss, dev, bf16:bool):
+    "One training step: zero_grad, forward (bf16 autocast or fp32) on torch device `dev`, loss, backward, synchronize."
+    import torch
+    def step():
+        model.zero_grad(set_to_none=True)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16): out = model(hic, trk)
+        loss(out).backward()
+        if dev.type == 'cuda': torch.cuda.synchronize(dev)
+    return step
+
 def kernel_calls(step)->list:
     """The compute kernels (`KERNELS`) that one call of `step` runs, in order, each as (op, args, kwargs) with every tensor
     replaced by its spec ('tensor', shape, stride, dtype, storage offset)."""
@@ -221,10 +231,7 @@ def kernel_floor(row:str, bf16:bool=False, threads:int=2, repeat:int=5)->tuple[f
     from mixhic.core import tune_malloc
     tune_malloc(); torch.set_num_threads(threads)
     model, cfg, hic, trk, loss = make(row)
-    def step():
-        model.zero_grad(set_to_none=True)
-        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16): out = model(hic, trk)
-        loss(out).backward()
+    step = stepper(model, hic, trk, loss, torch.device('cpu'), bf16)
     step()
     calls = kernel_calls(step)
     return replay(calls, repeat), len(calls)
